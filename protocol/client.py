@@ -1,0 +1,275 @@
+"""Synchronous Python client: the one every bridge (CLI, Blender add-on, other DCCs) uses.
+
+Every receive is a poll with a timeout, sockets close with linger 0, and after a timeout the
+socket is thrown away and rebuilt on the next call (ZeroMQ guide's "Lazy Pirate"), so the
+client recovers by itself when a server restarts. A Client is not thread-safe: use one per
+thread, and cancel from another thread through `cancel_event`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import zmq
+
+from .codec import decode_reply, encode_request
+from .constants import ADDRESS_ENV_VAR, DEFAULT_ADDRESS, ErrorCode, Op, ReplyType
+from .errors import JobCancelledError, ProtocolError, RemoteError, ServerUnavailableError
+from .limits import CLIENT_LIMITS, Limits
+from .messages import NamedImage, Reply, Request
+
+ProgressCallback = Callable[[int, int, str], None]
+
+_POLL_SLICE_S = 0.05
+_SIZE_CHECK_THRESHOLD = 1 << 20
+"""Requests above this size are checked against the server's advertised limits first."""
+_CANCEL_GRACE_S = 2.0
+
+
+def resolve_address(address: str | None = None) -> str:
+    """`address` if given, else $TEXFORGE_SERVER, else tcp://127.0.0.1:5555."""
+    return address or os.environ.get(ADDRESS_ENV_VAR) or DEFAULT_ADDRESS
+
+
+class Client:
+    """Talks protocol v1 to one server (or broker) address."""
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        timeout: float = 30.0,
+        connect_timeout: float = 5.0,
+        context: zmq.Context | None = None,
+    ) -> None:
+        self.address = resolve_address(address)
+        self.timeout = timeout
+        """Longest silence (seconds) tolerated from the server while a request is open."""
+        self.connect_timeout = connect_timeout
+        """How long a request may wait for a connection to the server."""
+        self._context = context or zmq.Context.instance()
+        self._socket: zmq.Socket | None = None
+        self._server_info: dict[str, Any] | None = None
+
+    # --- socket lifecycle -------------------------------------------------------------
+
+    def _connected_socket(self) -> zmq.Socket:
+        if self._socket is None:
+            socket = self._context.socket(zmq.DEALER)
+            socket.setsockopt(zmq.LINGER, 0)
+            socket.setsockopt(zmq.IMMEDIATE, 1)  # queue only to live connections: no stale sends
+            socket.connect(self.address)
+            self._socket = socket
+        return self._socket
+
+    def reset(self) -> None:
+        """Drop the socket (and anything queued on it); the next call reconnects."""
+        if self._socket is not None:
+            self._socket.close(linger=0)
+            self._socket = None
+        self._server_info = None  # a restarted server may have other limits
+
+    def close(self) -> None:
+        """Release the socket."""
+        self.reset()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- generic request --------------------------------------------------------------
+
+    def call(
+        self,
+        op: str,
+        args: Mapping[str, Any] | None = None,
+        images: Iterable[NamedImage] = (),
+        *,
+        progress: ProgressCallback | None = None,
+        cancel_event: threading.Event | None = None,
+        timeout: float | None = None,
+    ) -> Reply:
+        """Send one request and return its `result` reply; raise RemoteError on `error`.
+
+        `progress(done, total, stage)` is called for each progress reply. Setting
+        `cancel_event` (from any thread) asks the server to cancel the job.
+        """
+        request = Request(op=op, args=dict(args or {}), images=list(images))
+        self._check_size(request)
+        self._send(request)
+        try:
+            return self._await_final(request.id, progress, cancel_event, timeout or self.timeout)
+        except KeyboardInterrupt:
+            self._cancel_after_interrupt(request.id)
+            raise
+
+    def server_info(self) -> dict[str, Any]:
+        """The server's `hello` data, fetched once per connection."""
+        if self._server_info is None:
+            self._server_info = self.hello()
+        return self._server_info
+
+    def _check_size(self, request: Request) -> None:
+        """Refuse locally what the server would drop: ZMQ_MAXMSGSIZE cuts the connection silently."""
+        total = sum(image.array.nbytes for image in request.images)
+        if total <= _SIZE_CHECK_THRESHOLD:
+            return
+        limits = Limits.from_wire(self.server_info().get("limits", {}))
+        if total > limits.max_message_bytes:
+            raise ProtocolError(
+                ErrorCode.TOO_LARGE,
+                f"images of {total / 2**20:.1f} MiB exceed the server's limit of {limits.max_message_bytes / 2**20:.1f} MiB",
+            )
+
+    def _send(self, request: Request) -> None:
+        socket = self._connected_socket()
+        if not socket.poll(int(self.connect_timeout * 1000), zmq.POLLOUT):
+            self.reset()
+            raise ServerUnavailableError(self.address, self.connect_timeout)
+        socket.send_multipart(encode_request(request), copy=False)
+
+    def _await_final(
+        self,
+        request_id: str,
+        progress: ProgressCallback | None,
+        cancel_event: threading.Event | None,
+        timeout: float,
+    ) -> Reply:
+        deadline = time.monotonic() + timeout
+        cancel_sent = False
+        while True:
+            if cancel_event is not None and cancel_event.is_set() and not cancel_sent:
+                self._send_cancel(request_id)
+                cancel_sent = True
+            reply = self._receive(request_id, min(_POLL_SLICE_S, max(0.0, deadline - time.monotonic())))
+            if reply is None:
+                if time.monotonic() >= deadline:
+                    self.reset()
+                    raise ServerUnavailableError(self.address, timeout)
+                continue
+            deadline = time.monotonic() + timeout
+            if reply.type == ReplyType.PROGRESS and progress is not None:
+                progress(int(reply.body.get("done", 0)), int(reply.body.get("total", 0)), str(reply.body.get("stage", "")))
+            if reply.is_final:
+                return _result_or_raise(reply)
+
+    def _receive(self, request_id: str, wait_s: float) -> Reply | None:
+        socket = self._connected_socket()
+        if not socket.poll(int(wait_s * 1000)):
+            return None
+        frames = socket.recv_multipart(copy=False)
+        try:
+            reply = decode_reply(frames, CLIENT_LIMITS)
+        except ProtocolError:
+            return None  # not ours to answer; a broken reply counts as silence
+        return reply if reply.re == request_id else None
+
+    def _send_cancel(self, target_id: str) -> None:
+        cancel = Request(op=Op.CANCEL, args={"target": target_id})
+        self._connected_socket().send_multipart(encode_request(cancel), copy=False)
+
+    def _cancel_after_interrupt(self, request_id: str) -> None:
+        try:
+            self._send_cancel(request_id)
+            self._await_final(request_id, None, None, _CANCEL_GRACE_S)
+        except (RemoteError, ServerUnavailableError, zmq.ZMQError):
+            pass  # the job is gone either way; the caller is being interrupted
+        finally:
+            self.reset()
+
+    # --- operations -------------------------------------------------------------------
+
+    def hello(self) -> dict[str, Any]:
+        """Server name, versions, device, limits and supported ops."""
+        return self.call(Op.HELLO).body.get("data", {})
+
+    def ping(self) -> float:
+        """Round-trip time in seconds."""
+        start = time.perf_counter()
+        self.call(Op.PING)
+        return time.perf_counter() - start
+
+    def models(self) -> dict[str, Any]:
+        """`{"models": [descriptor, ...], "defaults": {kind: name}}`."""
+        return self.call(Op.MODELS).body.get("data", {})
+
+    def echo(self, images: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Send images and get them back unchanged (transport diagnostics)."""
+        reply = self.call(Op.ECHO, images=[NamedImage(n, a) for n, a in images.items()])
+        return {image.name: image.array for image in reply.images}
+
+    def cancel(self, target_id: str) -> bool:
+        """Ask the server to cancel request `target_id` sent from this client's socket."""
+        return bool(self.call(Op.CANCEL, {"target": target_id}).body.get("data", {}).get("cancelled"))
+
+    def upscale(
+        self,
+        image: np.ndarray,
+        *,
+        scale: int = 2,
+        model: str | None = None,
+        tileable: bool = False,
+        normal_map: bool = False,
+        size: tuple[int, int] | None = None,
+        detail: float | None = None,
+        colorspace: str = "srgb",
+        progress: ProgressCallback | None = None,
+        cancel_event: threading.Event | None = None,
+    ) -> np.ndarray:
+        """Upscale an H x W x C image; the result has the same dtype and channel count."""
+        args = _drop_none(
+            scale=scale, model=model, tileable=tileable, normal_map=normal_map,
+            size=list(size) if size else None, detail=detail,
+        )
+        reply = self.call(
+            Op.UPSCALE, args, [NamedImage("image", image, colorspace)],
+            progress=progress, cancel_event=cancel_event,
+        )
+        return _required_image(reply, "image")
+
+    def material(
+        self,
+        flash: np.ndarray,
+        guide: np.ndarray | None = None,
+        *,
+        model: str | None = None,
+        size: int | None = None,
+        refine_steps: int = 0,
+        tileable: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel_event: threading.Event | None = None,
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Estimate SVBRDF maps from a flash photo (and optional guide); returns (maps, info)."""
+        images = [NamedImage("flash", flash)]
+        if guide is not None:
+            images.append(NamedImage("guide", guide))
+        args = _drop_none(model=model, size=size, refine_steps=refine_steps, tileable=tileable)
+        reply = self.call(Op.MATERIAL, args, images, progress=progress, cancel_event=cancel_event)
+        return {image.name: image.array for image in reply.images}, reply.body.get("data", {})
+
+
+def _drop_none(**kwargs: Any) -> dict[str, Any]:
+    return {key: value for key, value in kwargs.items() if value is not None}
+
+
+def _result_or_raise(reply: Reply) -> Reply:
+    if reply.type == ReplyType.RESULT:
+        return reply
+    code = str(reply.body.get("code", ErrorCode.INTERNAL))
+    message = str(reply.body.get("message", "no message"))
+    error_type = JobCancelledError if code == ErrorCode.CANCELLED else RemoteError
+    raise error_type(code, message, reply.re)
+
+
+def _required_image(reply: Reply, name: str) -> np.ndarray:
+    image = reply.image(name)
+    if image is None:
+        raise RemoteError(ErrorCode.INTERNAL, f"result has no image named {name!r}", reply.re)
+    return image.array

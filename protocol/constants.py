@@ -1,0 +1,69 @@
+"""Protocol v1 constants: version, operations, reply types, error codes, dtypes, defaults."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+PROTOCOL_VERSION = 1
+"""Major version: a request with another `v` is answered `unsupported_version`."""
+PROTOCOL_MINOR = 0
+"""Minor version: grows when fields are added; old peers ignore fields they do not know."""
+
+DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"
+ADDRESS_ENV_VAR = "TEXFORGE_SERVER"
+
+
+class Op(StrEnum):
+    """Request operations."""
+
+    HELLO = "hello"
+    MODELS = "models"
+    PING = "ping"
+    UPSCALE = "upscale"
+    MATERIAL = "material"
+    CANCEL = "cancel"
+    ECHO = "echo"
+
+
+QUEUED_OPS = frozenset({Op.UPSCALE, Op.MATERIAL})
+"""Ops that run as jobs (accepted -> progress* -> result | error); the rest answer at once."""
+
+
+class ReplyType(StrEnum):
+    """Reply message types."""
+
+    ACCEPTED = "accepted"
+    PROGRESS = "progress"
+    RESULT = "result"
+    ERROR = "error"
+
+
+FINAL_REPLY_TYPES = frozenset({ReplyType.RESULT, ReplyType.ERROR})
+
+
+class ErrorCode(StrEnum):
+    """Machine-readable error codes carried by `error` replies."""
+
+    BAD_REQUEST = "bad_request"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    UNKNOWN_OP = "unknown_op"
+    TOO_LARGE = "too_large"
+    BUSY = "busy"
+    UNKNOWN_MODEL = "unknown_model"
+    CANCELLED = "cancelled"
+    INTERNAL = "internal"
+
+
+DTYPES: dict[str, str] = {
+    "uint8": "<u1",
+    "uint16": "<u2",
+    "float16": "<f2",
+    "float32": "<f4",
+}
+"""Wire dtype name -> little-endian numpy dtype string."""
+
+COLORSPACES = ("srgb", "linear", "data")
+"""`data` is non-colour (normal, roughness, masks): never colour-converted."""
+
+MAX_ID_LENGTH = 128
+MAX_NAME_LENGTH = 64

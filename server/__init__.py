@@ -1,0 +1,1 @@
+"""texforge inference server."""

@@ -1,0 +1,229 @@
+"""The request loop: one ROUTER socket, immediate ops answered inline, jobs handed to workers.
+
+The loop never runs a model, so `ping`, `hello`, `models` and `cancel` are answered while
+long jobs run. It never trusts a message: anything malformed is answered with an `error`
+reply (addressed to the request id when one can be read) and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import zmq
+
+from ..protocol.codec import decode_header, encode_reply, request_from_header, request_id_of
+from ..protocol.constants import PROTOCOL_MINOR, PROTOCOL_VERSION, QUEUED_OPS, ErrorCode, Op, ReplyType
+from ..protocol.errors import ProtocolError
+from ..protocol.messages import NamedImage, Reply, Request
+from .arguments import parse_material, parse_upscale
+from .config import ServerConfig
+from .context import JobContext
+from .device import describe_device
+from .jobs import RESULTS_ENDPOINT, Job, WorkerPool, error_reply
+from .registry import MATERIAL_MAPS, ModelRegistry
+from .version import __version__
+
+log = logging.getLogger(__name__)
+
+_MAX_MESSAGES_PER_TURN = 64
+"""Bounded drain per poll so results and heartbeats are never starved by a flood of requests."""
+
+
+class Server:
+    """A texforge inference server bound to one address."""
+
+    def __init__(self, registry: ModelRegistry, config: ServerConfig, context: zmq.Context | None = None) -> None:
+        self.registry = registry
+        self.config = config
+        self._zmq = context or zmq.Context.instance()
+        self._router = self._zmq.socket(zmq.ROUTER)
+        self._results = self._zmq.socket(zmq.PULL)
+        self._pool = WorkerPool(self._zmq, config.workers, config.limits.max_queue)
+        self._jobs: dict[tuple[bytes, str], Job] = {}
+        self._immediate: dict[str, Callable[[list[Any], Request], Reply]] = {
+            Op.PING: self._ping,
+            Op.HELLO: self._hello,
+            Op.MODELS: self._models,
+            Op.ECHO: self._echo,
+            Op.CANCEL: self._cancel,
+        }
+        self.endpoint = ""
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def bind(self) -> str:
+        """Bind the ROUTER (a `*` port picks a free one) and start workers; return the endpoint."""
+        limits = self.config.limits
+        self._router.setsockopt(zmq.LINGER, 0)
+        self._router.setsockopt(zmq.MAXMSGSIZE, limits.max_message_bytes + limits.max_header_bytes)
+        self._router.bind(self.config.bind)
+        self.endpoint = self._router.getsockopt_string(zmq.LAST_ENDPOINT)
+        self._results.setsockopt(zmq.LINGER, 0)
+        self._results.bind(RESULTS_ENDPOINT)
+        self._pool.start()
+        return self.endpoint
+
+    def serve_forever(self, stop: threading.Event) -> None:
+        """Serve until `stop` is set."""
+        poller = zmq.Poller()
+        poller.register(self._router, zmq.POLLIN)
+        poller.register(self._results, zmq.POLLIN)
+        tick_ms = max(1, int(self.config.progress_interval_s * 500))
+        while not stop.is_set():
+            events = dict(poller.poll(tick_ms))
+            if self._results in events:
+                self._drain(self._results, self._forward_result)
+            if self._router in events:
+                self._drain(self._router, self._handle_frames)
+            self._send_progress()
+
+    def close(self) -> None:
+        """Cancel running jobs, stop workers and close sockets."""
+        for job in self._jobs.values():
+            job.context.cancel_event.set()
+        self._pool.stop()
+        self._router.close(linger=0)
+        self._results.close(linger=0)
+
+    # --- message plumbing -------------------------------------------------------------
+
+    def _drain(self, socket: zmq.Socket, handle: Callable[[list[Any]], None]) -> None:
+        for _ in range(_MAX_MESSAGES_PER_TURN):
+            try:
+                frames = socket.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            handle(frames)
+
+    def _send(self, routing: list[Any], reply: Reply) -> None:
+        self._router.send_multipart([*routing, *encode_reply(reply)], copy=False)
+
+    def _forward_result(self, frames: list[Any]) -> None:
+        routing_length = 2 if len(frames) > 2 and len(frames[1]) == 0 else 1
+        header = decode_header(frames[routing_length], self.config.limits)
+        self._jobs.pop((bytes(frames[0]), str(header.get("re"))), None)
+        self._router.send_multipart(frames, copy=False)
+
+    def _handle_frames(self, frames: list[Any]) -> None:
+        routing, payload = _split_envelope(frames)
+        if not payload:
+            return
+        request_id: str | None = None
+        try:
+            header = decode_header(payload[0], self.config.limits)
+            request_id = request_id_of(header)
+            request = request_from_header(header, payload, self.config.limits)
+            self._dispatch(routing, request)
+        except ProtocolError as exc:
+            self._send(routing, error_reply(request_id, exc.code, exc.message))
+        except Exception as exc:  # one bad message must never stop the loop
+            log.exception("unexpected failure handling request %s", request_id)
+            self._send(routing, error_reply(request_id, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}"))
+
+    def _dispatch(self, routing: list[Any], request: Request) -> None:
+        handler = self._immediate.get(request.op)
+        if handler is not None:
+            self._send(routing, handler(routing, request))
+        elif request.op in QUEUED_OPS:
+            self._enqueue(routing, request)
+        else:
+            known = ", ".join(op.value for op in Op)
+            raise ProtocolError(ErrorCode.UNKNOWN_OP, f"unknown op {request.op!r}; known ops: {known}")
+
+    # --- immediate ops ----------------------------------------------------------------
+
+    def _ping(self, routing: list[Any], request: Request) -> Reply:
+        return _result(request, {"time": time.time()})
+
+    def _hello(self, routing: list[Any], request: Request) -> Reply:
+        return _result(request, {
+            "server": "texforge",
+            "version": __version__,
+            "protocol": {"major": PROTOCOL_VERSION, "minor": PROTOCOL_MINOR},
+            "device": describe_device(self.config.device),
+            "ops": [op.value for op in Op],
+            "limits": self.config.limits.to_wire(),
+            "workers": self.config.workers,
+            "pid": os.getpid(),
+        })
+
+    def _models(self, routing: list[Any], request: Request) -> Reply:
+        descriptors = self.registry.descriptors()
+        defaults = {kind: self.registry.default_name(kind) for kind in {d.kind for d in descriptors}}
+        return _result(request, {"models": [d.to_wire() for d in descriptors], "defaults": defaults})
+
+    def _echo(self, routing: list[Any], request: Request) -> Reply:
+        return Reply(ReplyType.RESULT, request.id, {"data": {}}, request.images)
+
+    def _cancel(self, routing: list[Any], request: Request) -> Reply:
+        target = request.args.get("target")
+        if not isinstance(target, str):
+            raise ProtocolError(ErrorCode.BAD_REQUEST, "cancel needs args.target, the id of the request to cancel")
+        job = self._jobs.get((bytes(routing[0]), target))
+        if job is not None:
+            job.context.cancel_event.set()
+        return _result(request, {"cancelled": job is not None})
+
+    # --- jobs -------------------------------------------------------------------------
+
+    def _enqueue(self, routing: list[Any], request: Request) -> None:
+        key = (bytes(routing[0]), request.id)
+        if key in self._jobs:
+            raise ProtocolError(ErrorCode.BAD_REQUEST, f"request id {request.id!r} is already in progress")
+        run = self._runner(request)
+        if len(self._jobs) >= self.config.limits.max_queue:
+            raise ProtocolError(ErrorCode.BUSY, f"server busy: {len(self._jobs)} jobs queued or running; retry later")
+        job = Job(routing=routing, request_id=request.id, op=request.op, run=run,
+                  context=JobContext(device=self.config.device))
+        job.context.progress_callback = lambda done, total, stage: setattr(job, "progress", (done, total, stage))
+        if not self._pool.submit(job):
+            raise ProtocolError(ErrorCode.BUSY, "server busy: job queue is full; retry later")
+        self._jobs[key] = job
+        self._send(routing, Reply(ReplyType.ACCEPTED, request.id, {"queue_position": len(self._jobs) - 1}))
+
+    def _runner(self, request: Request) -> Callable[[Job], tuple[list[NamedImage], dict[str, Any]]]:
+        limits = self.config.limits
+        if request.op == Op.UPSCALE:
+            model, upscale = parse_upscale(request, self.registry, limits)
+
+            def run_upscale(job: Job) -> tuple[list[NamedImage], dict[str, Any]]:
+                output = model.upscale(upscale, job.context)
+                data = {"model": model.descriptor.name, "scale": upscale.scale, "shape": list(output.shape)}
+                return [NamedImage("image", output, upscale.colorspace)], data
+
+            return run_upscale
+        model, material = parse_material(request, self.registry, limits)
+
+        def run_material(job: Job) -> tuple[list[NamedImage], dict[str, Any]]:
+            maps = model.estimate(material, job.context)
+            images = [NamedImage(name, maps[name], "srgb" if name == "albedo" else "data") for name in MATERIAL_MAPS]
+            return images, {"model": model.descriptor.name, "shots": 2 if material.guide is not None else 1}
+
+        return run_material
+
+    def _send_progress(self) -> None:
+        now = time.monotonic()
+        for job in self._jobs.values():
+            state = job.progress
+            since = now - job.progress_sent_at
+            changed = state != job.progress_sent and since >= self.config.progress_interval_s
+            if changed or since >= self.config.heartbeat_s:
+                done, total, stage = state
+                self._send(job.routing, Reply(ReplyType.PROGRESS, job.request_id, {"done": done, "total": total, "stage": stage}))
+                job.progress_sent, job.progress_sent_at = state, now
+
+
+def _split_envelope(frames: list[Any]) -> tuple[list[Any], list[Any]]:
+    """(routing frames, payload): a REQ peer adds an empty delimiter after its identity."""
+    if len(frames) > 1 and len(frames[1]) == 0:
+        return frames[:2], frames[2:]
+    return frames[:1], frames[1:]
+
+
+def _result(request: Request, data: dict[str, Any]) -> Reply:
+    return Reply(ReplyType.RESULT, request.id, {"data": data})

@@ -1,0 +1,306 @@
+"""`texforge` command line: serve, ping, hello, models, upscale, material, train.
+
+Client subcommands import neither torch nor the models, so they start fast; `serve` and
+`train` load them. Logging is configured here, once, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..protocol.client import Client, resolve_address
+from ..protocol.errors import RemoteError, ServerUnavailableError, TexforgeError
+from .imageio import ImageFormatError, WRITABLE_SUFFIXES, read_image, write_image
+from .version import __version__
+
+log = logging.getLogger("texforge")
+
+EXIT_FAILURE = 1
+EXIT_NO_SERVER = 3
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit status 1."""
+
+
+# --- progress ---------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._drawn = False
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        if not self.enabled or total <= 0:
+            return
+        width = 30
+        filled = int(width * min(done, total) / total)
+        sys.stderr.write(f"\r{stage:>10} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        sys.stderr.flush()
+        self._drawn = True
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self._drawn:
+            sys.stderr.write("\n")
+            self._drawn = False
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def _client(args: argparse.Namespace) -> Client:
+    return Client(args.server, timeout=args.timeout, connect_timeout=min(args.timeout, 5.0))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the inference server and serve until SIGINT/SIGTERM."""
+    from ..protocol.limits import Limits
+    from .serve import run_server
+
+    defaults = Limits()
+    limits = Limits(
+        max_pixels=args.max_pixels or defaults.max_pixels,
+        max_queue=args.max_queue or defaults.max_queue,
+        max_message_bytes=int(args.max_message_mb * (1 << 20)) if args.max_message_mb else defaults.max_message_bytes,
+    )
+    return run_server(bind=resolve_address(args.bind), device=args.device, workers=args.workers,
+                      limits=limits, diagnostic_models=args.diagnostic_models)
+
+
+def cmd_ping(args: argparse.Namespace) -> int:
+    """Round trip to the server."""
+    with _client(args) as client:
+        seconds = client.ping()
+    print(f"pong from {client.address} in {seconds * 1000:.1f} ms")
+    return 0
+
+
+def cmd_hello(args: argparse.Namespace) -> int:
+    """Server version, device and limits."""
+    with _client(args) as client:
+        print(json.dumps(client.hello(), indent=2))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the server's models."""
+    with _client(args) as client:
+        listing = client.models()
+    if args.json:
+        print(json.dumps(listing, indent=2))
+        return 0
+    defaults = set(listing.get("defaults", {}).values())
+    for model in listing.get("models", []):
+        scales = ",".join(f"x{s}" for s in model.get("scales", [])) or "-"
+        mark = "*" if model["name"] in defaults else " "
+        print(f"{mark} {model['name']:<16} {model['kind']:<9} {scales:<12} {model.get('description', '')}")
+    return 0
+
+
+def _parse_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise CliError(f"--size {text!r} is not WIDTHxHEIGHT, e.g. 4096x4096") from None
+    if width <= 0 or height <= 0:
+        raise CliError(f"--size {text!r} must be positive")
+    return width, height
+
+
+def _check_writable(path: Path, dtype: Any) -> None:
+    allowed = WRITABLE_SUFFIXES.get(path.suffix.lower())
+    if allowed is None:
+        raise CliError(f"{path}: cannot write {path.suffix or 'a file without suffix'}; use .png, .tif or .jpg")
+    if dtype.type not in allowed and not (dtype.name == "float16" and path.suffix.lower() in (".tif", ".tiff")):
+        raise CliError(f"{path}: {path.suffix} cannot hold {dtype} pixels without loss; use .tif")
+    if not path.parent.exists():
+        raise CliError(f"{path.parent}: no such folder")
+
+
+def cmd_upscale(args: argparse.Namespace) -> int:
+    """Upscale one image file through the server."""
+    image = read_image(args.input)
+    output = Path(args.output)
+    _check_writable(output, image.dtype)
+    bar = ProgressBar()
+    started = time.perf_counter()
+    with _client(args) as client:
+        try:
+            result = client.upscale(
+                image, scale=args.scale, model=args.model, tileable=args.tileable,
+                normal_map=args.normal_map, size=_parse_size(args.size), detail=args.detail,
+                colorspace="data" if args.normal_map else "srgb", progress=bar,
+            )
+        finally:
+            bar.finish()
+    write_image(output, result)
+    log.info("wrote %s (%dx%d) in %.2f s", output, result.shape[1], result.shape[0], time.perf_counter() - started)
+    return 0
+
+
+def cmd_material(args: argparse.Namespace) -> int:
+    """Estimate material maps from a flash photo (and optional guide) into OUTDIR."""
+    from .material_files import write_material
+
+    flash = read_image(args.flash)
+    guide = read_image(args.guide) if args.guide else None
+    outdir = Path(args.output)
+    outdir.mkdir(parents=True, exist_ok=True)
+    bar = ProgressBar()
+    started = time.perf_counter()
+    with _client(args) as client:
+        try:
+            maps, info = client.material(
+                flash, guide, model=args.model, size=args.size, refine_steps=args.refine,
+                tileable=args.tileable, progress=bar,
+            )
+        finally:
+            bar.finish()
+    info = {**info, "flash": str(args.flash), "guide": str(args.guide) if args.guide else None,
+            "round_trip_seconds": round(time.perf_counter() - started, 3)}
+    write_material(outdir, maps, info)
+    log.info("wrote %s", ", ".join(str(outdir / f"{name}.png") for name in maps))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Dispatch to the chosen training pipeline."""
+    return int(args.train_run(args))
+
+
+# --- parser -----------------------------------------------------------------------------
+
+
+def _add_client_options(parser: argparse.ArgumentParser, timeout: float) -> None:
+    parser.add_argument("--server", default=None, help="server address (default: $TEXFORGE_SERVER or tcp://127.0.0.1:5555)")
+    parser.add_argument("--timeout", type=float, default=timeout, help="seconds of server silence before giving up")
+
+
+def _add_train_parsers(subparsers: Any) -> None:
+    train = subparsers.add_parser("train", help="train a model with the project's own training code")
+    kinds = train.add_subparsers(dest="train_kind", required=True)
+    for kind, module_name in (("sr", "texforge.server.sr.train"), ("material", "texforge.server.material.train")):
+        module = _optional_module(module_name)
+        parser = kinds.add_parser(kind, help=f"train a {kind} model")
+        if module is None:
+            parser.set_defaults(func=_unavailable(module_name))
+            continue
+        module.add_arguments(parser)
+        parser.set_defaults(func=cmd_train, train_run=module.run)
+
+
+def _optional_module(name: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            return None
+        raise
+
+
+def _unavailable(module_name: str) -> Callable[[argparse.Namespace], int]:
+    def fail(args: argparse.Namespace) -> int:
+        raise CliError(f"{module_name} is not part of this installation")
+
+    return fail
+
+
+def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
+    """The `texforge` argument parser."""
+    parser = argparse.ArgumentParser(prog="texforge", description="Neural texture upscaling and photo-to-material server.")
+    parser.add_argument("--version", action="version", version=f"texforge {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the inference server")
+    serve.add_argument("--bind", default=None, help="address to bind (default: $TEXFORGE_SERVER or tcp://127.0.0.1:5555)")
+    serve.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    serve.add_argument("--workers", type=int, default=1, help="job worker threads")
+    serve.add_argument("--max-queue", type=int, default=None, help="jobs queued or running before `busy` (default 8)")
+    serve.add_argument("--max-pixels", type=int, default=None, help="largest input image in pixels (default 8192x8192)")
+    serve.add_argument("--max-message-mb", type=float, default=None, help="largest request in MiB (default 1024)")
+    serve.add_argument("--diagnostic-models", action="store_true", help=argparse.SUPPRESS)
+    serve.set_defaults(func=cmd_serve)
+
+    for name, func, help_text in (("ping", cmd_ping, "check the server answers"),
+                                  ("hello", cmd_hello, "server version, device and limits")):
+        command = sub.add_parser(name, help=help_text)
+        _add_client_options(command, 5.0)
+        command.set_defaults(func=func)
+
+    models = sub.add_parser("models", help="list the server's models (* = default)")
+    models.add_argument("--json", action="store_true")
+    _add_client_options(models, 5.0)
+    models.set_defaults(func=cmd_models)
+
+    upscale = sub.add_parser("upscale", help="upscale a texture")
+    upscale.add_argument("input")
+    upscale.add_argument("output")
+    upscale.add_argument("--scale", type=int, default=2, choices=(2, 4))
+    upscale.add_argument("--model", default=None, help="model name (default: the server's best for the scale)")
+    upscale.add_argument("--tileable", action="store_true", help="wrap around edges so the output tiles seamlessly")
+    upscale.add_argument("--normal-map", action="store_true", help="treat as a tangent-space normal map (renormalise)")
+    upscale.add_argument("--size", default=None, help="exact output size WIDTHxHEIGHT")
+    upscale.add_argument("--detail", type=float, default=None, help="0 = faithful .. 1 = sharp (models with a sharp pair)")
+    _add_client_options(upscale, 60.0)
+    upscale.set_defaults(func=cmd_upscale)
+
+    material = sub.add_parser("material", help="create material maps from a flash photo")
+    material.add_argument("flash")
+    material.add_argument("--guide", default=None, help="no-flash photo of the same surface (2-shot)")
+    material.add_argument("-o", "--output", required=True, help="output folder")
+    material.add_argument("--size", type=int, default=None, help="longer side of the output maps")
+    material.add_argument("--refine", type=int, default=0, help="test-time refinement steps")
+    material.add_argument("--tileable", action="store_true")
+    material.add_argument("--model", default=None)
+    _add_client_options(material, 120.0)
+    material.set_defaults(func=cmd_material)
+
+    if with_train:
+        _add_train_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `texforge` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(with_train=bool(argv) and argv[0] == "train")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s" if args.command == "serve" else "texforge: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.func(args) or 0)
+    except ServerUnavailableError as exc:
+        print(f"texforge: error: {exc}", file=sys.stderr)
+        return EXIT_NO_SERVER
+    except RemoteError as exc:
+        print(f"texforge: error: server answered {exc.code}: {exc.message}", file=sys.stderr)
+        return EXIT_FAILURE
+    except (CliError, ImageFormatError, TexforgeError, ValueError, OSError) as exc:
+        print(f"texforge: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("texforge: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

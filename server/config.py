@@ -1,0 +1,23 @@
+"""Server configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..protocol.constants import DEFAULT_ADDRESS
+from ..protocol.limits import Limits
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How a server binds, where it computes and what it accepts."""
+
+    bind: str = DEFAULT_ADDRESS
+    device: str = "cpu"
+    workers: int = 1
+    """Job worker threads; jobs beyond them wait in the queue (bounded by limits.max_queue)."""
+    limits: Limits = field(default_factory=Limits)
+    heartbeat_s: float = 1.0
+    """Interval of `progress` heartbeats for queued and running jobs."""
+    progress_interval_s: float = 0.1
+    """Shortest interval between two progress replies of one job."""

@@ -1,0 +1,123 @@
+"""Jobs and the worker pool that runs them off the request loop.
+
+The request loop owns the ROUTER socket; workers never touch it. A worker hands each final
+reply to the loop through an inproc PUSH socket (zero-copy), and publishes progress by
+updating its job, which the loop turns into throttled `progress` replies and heartbeats.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import zmq
+
+from ..protocol.codec import encode_reply
+from ..protocol.constants import ErrorCode, ReplyType
+from ..protocol.messages import NamedImage, Reply
+from .context import JobCancelled, JobContext
+
+log = logging.getLogger(__name__)
+
+RESULTS_ENDPOINT = "inproc://texforge-results"
+
+JobRunner = Callable[["Job"], tuple[list[NamedImage], dict[str, Any]]]
+"""Runs a job's model call; returns (output images, result data)."""
+
+
+@dataclass
+class Job:
+    """One queued or running request of one client."""
+
+    routing: list[Any]
+    """ROUTER envelope frames to address the client (identity, and a delimiter for REQ peers)."""
+    request_id: str
+    op: str
+    run: JobRunner
+    context: JobContext
+    accepted_at: float = field(default_factory=time.monotonic)
+    progress: tuple[int, int, str] = (0, 0, "queued")
+    """Latest (done, total, stage), written by the worker thread, read by the loop."""
+    progress_sent: tuple[int, int, str] | None = None
+    progress_sent_at: float = 0.0
+
+    @property
+    def key(self) -> tuple[bytes, str]:
+        """Identifies the job: the client's identity and its request id."""
+        return bytes(self.routing[0]), self.request_id
+
+
+class WorkerPool:
+    """N threads taking jobs from a bounded queue."""
+
+    def __init__(self, context: zmq.Context, workers: int, max_queue: int) -> None:
+        self._zmq = context
+        self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=max_queue)
+        self._threads = [
+            threading.Thread(target=self._work, name=f"texforge-worker-{i}", daemon=True) for i in range(workers)
+        ]
+
+    def start(self) -> None:
+        """Start the worker threads (the results endpoint must already be bound)."""
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, job: Job) -> bool:
+        """Queue `job`; False when the queue is full."""
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            return False
+        return True
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask every worker to finish after its current job; wait up to `timeout` seconds."""
+        for _ in self._threads:
+            try:
+                self._queue.put(None, timeout=0.1)
+            except queue.Full:
+                break
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _work(self) -> None:
+        results = self._zmq.socket(zmq.PUSH)
+        results.setsockopt(zmq.LINGER, 0)
+        results.connect(RESULTS_ENDPOINT)
+        try:
+            while (job := self._queue.get()) is not None:
+                reply = execute(job)
+                results.send_multipart([*job.routing, *encode_reply(reply)], copy=False)
+        finally:
+            results.close(linger=0)
+
+
+def execute(job: Job) -> Reply:
+    """Run a job and turn its outcome (result, cancellation or failure) into the final reply."""
+    try:
+        job.context.check_cancelled()
+        job.progress = (0, 0, "running")
+        started = time.perf_counter()
+        images, data = job.run(job)
+        data = {**data, "seconds": round(time.perf_counter() - started, 4)}
+        return Reply(ReplyType.RESULT, job.request_id, {"data": data}, images)
+    except JobCancelled:
+        return error_reply(job.request_id, ErrorCode.CANCELLED, "job cancelled by client")
+    except ValueError as exc:
+        return error_reply(job.request_id, ErrorCode.BAD_REQUEST, str(exc))
+    except MemoryError:
+        return error_reply(job.request_id, ErrorCode.INTERNAL, "out of memory; try a smaller image or tile")
+    except Exception as exc:  # a failing job must never take the server down
+        log.exception("job %s (%s) failed", job.request_id, job.op)
+        return error_reply(job.request_id, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
+
+
+def error_reply(request_id: str | None, code: ErrorCode, message: str) -> Reply:
+    """An `error` reply."""
+    return Reply(ReplyType.ERROR, request_id, {"code": str(code), "message": message})

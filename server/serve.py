@@ -1,0 +1,39 @@
+"""`texforge serve`: load models, bind, serve until SIGINT/SIGTERM, shut down cleanly."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from ..protocol.limits import Limits
+from .app import Server
+from .catalog import build_registry
+from .config import ServerConfig
+from .device import configure_cpu_threads, describe_device, resolve_device
+
+log = logging.getLogger(__name__)
+
+
+def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits | None = None,
+               diagnostic_models: bool = False) -> int:
+    """Run a server in this process; return the exit status."""
+    if workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {workers}")
+    resolved = resolve_device(device)
+    configure_cpu_threads()
+    registry = build_registry(resolved, diagnostic=diagnostic_models)
+    config = ServerConfig(bind=bind, device=resolved, workers=workers, limits=limits or Limits())
+    server = Server(registry, config)
+    endpoint = server.bind()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    names = ", ".join(d.name for d in registry.descriptors())
+    log.info("listening on %s (device %s; models: %s)", endpoint, describe_device(resolved), names)
+    try:
+        server.serve_forever(stop)
+    finally:
+        server.close()
+        log.info("stopped")
+    return 0

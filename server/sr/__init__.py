@@ -1,0 +1,1 @@
+"""Neural texture super-resolution: networks, training, tiled inference and the upscalers."""

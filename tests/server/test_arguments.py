@@ -1,0 +1,80 @@
+"""Validation of upscale/material arguments happens before a job is queued."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from texforge.protocol import ErrorCode, Limits, NamedImage, ProtocolError, Request
+from texforge.server.arguments import parse_material, parse_upscale, select_model
+from texforge.server.models.bicubic import BicubicUpscaler
+from texforge.server.registry import DuplicateModelError, ModelDescriptor, ModelRegistry
+
+
+class FakeModel:
+    def __init__(self, name: str, kind: str, scales: tuple[int, ...] = (), inputs: tuple[str, ...] = ("image",)):
+        self.descriptor = ModelDescriptor(name=name, kind=kind, architecture="fake", scales=scales, inputs=inputs)
+
+
+@pytest.fixture
+def registry() -> ModelRegistry:
+    registry = ModelRegistry()
+    registry.add(FakeModel("fast-x4", "upscale", (4,)), default=True)
+    registry.add(FakeModel("fast-x2", "upscale", (2,)))
+    registry.add(BicubicUpscaler())
+    registry.add(FakeModel("one", "material", inputs=("flash",)))
+    registry.add(FakeModel("two", "material", inputs=("flash", "guide")))
+    return registry
+
+
+def upscale_request(**args) -> Request:
+    return Request("upscale", args, [NamedImage("image", np.zeros((8, 8, 3), np.uint8))])
+
+
+def test_default_model_follows_the_scale(registry: ModelRegistry) -> None:
+    assert parse_upscale(upscale_request(scale=4), registry, Limits())[0].descriptor.name == "fast-x4"
+    assert parse_upscale(upscale_request(scale=2), registry, Limits())[0].descriptor.name == "fast-x2"
+
+
+def test_guide_selects_a_two_shot_model_by_default(registry: ModelRegistry) -> None:
+    images = [NamedImage("flash", np.zeros((8, 8, 3), np.uint8)), NamedImage("guide", np.zeros((8, 8, 3), np.uint8))]
+    model, job = parse_material(Request("material", {}, images), registry, Limits())
+    assert model.descriptor.name == "two" and job.guide is not None
+    with pytest.raises(ProtocolError, match="1-shot"):
+        parse_material(Request("material", {"model": "one"}, images), registry, Limits())
+
+
+@pytest.mark.parametrize("args,code", [
+    ({"scale": 3, "model": "fast-x2"}, ErrorCode.BAD_REQUEST),
+    ({"model": "missing"}, ErrorCode.UNKNOWN_MODEL),
+    ({"model": "one"}, ErrorCode.BAD_REQUEST),
+    ({"scale": True}, ErrorCode.BAD_REQUEST),
+    ({"detail": -0.1, "model": "bicubic"}, ErrorCode.BAD_REQUEST),
+    ({"size": [0, 10], "model": "bicubic"}, ErrorCode.BAD_REQUEST),
+    ({"size": [100000, 100000], "model": "bicubic"}, ErrorCode.TOO_LARGE),
+    ({"tileable": "yes", "model": "bicubic"}, ErrorCode.BAD_REQUEST),
+])
+def test_bad_upscale_arguments(registry: ModelRegistry, args: dict, code: ErrorCode) -> None:
+    with pytest.raises(ProtocolError) as excinfo:
+        parse_upscale(upscale_request(**args), registry, Limits())
+    assert excinfo.value.code == code
+
+
+def test_output_size_limit(registry: ModelRegistry) -> None:
+    with pytest.raises(ProtocolError) as excinfo:
+        parse_upscale(upscale_request(scale=4, model="bicubic"), registry, Limits(max_output_pixels=1000))
+    assert excinfo.value.code == ErrorCode.TOO_LARGE
+
+
+def test_unexpected_image_names_are_refused(registry: ModelRegistry) -> None:
+    request = Request("upscale", {}, [NamedImage("picture", np.zeros((4, 4, 3), np.uint8))])
+    with pytest.raises(ProtocolError, match="picture"):
+        parse_upscale(request, registry, Limits())
+
+
+def test_registry_rejects_duplicates_and_changes_nothing(registry: ModelRegistry) -> None:
+    before = [d.name for d in registry.descriptors()]
+    with pytest.raises(DuplicateModelError):
+        registry.add(FakeModel("fast-x2", "upscale", (2,)))
+    assert [d.name for d in registry.descriptors()] == before
+    assert select_model(registry, "upscale", None, 2).descriptor.name == "fast-x2"
