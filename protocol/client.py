@@ -17,11 +17,20 @@ from typing import Any
 import numpy as np
 import zmq
 
-from .codec import decode_reply, encode_request
+from .codec import decode_reply, encode_request, image_frame
 from .constants import ADDRESS_ENV_VAR, DEFAULT_ADDRESS, ErrorCode, Op, ReplyType
 from .errors import JobCancelledError, ProtocolError, RemoteError, ServerUnavailableError
 from .limits import CLIENT_LIMITS, Limits
 from .messages import NamedImage, Reply, Request
+from .shm import (
+    THRESHOLD_BYTES,
+    Segment,
+    SegmentPool,
+    SharedMemoryError,
+    is_local_address,
+    shm_available,
+    unlink_segment,
+)
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -46,8 +55,11 @@ class Client:
         timeout: float = 30.0,
         connect_timeout: float = 5.0,
         context: zmq.Context | None = None,
+        shared_memory: bool | None = None,
     ) -> None:
         self.address = resolve_address(address)
+        self.shared_memory = shared_memory
+        """Large images through shared memory: None = when the server is on this host and offers it."""
         self.timeout = timeout
         """Longest silence (seconds) tolerated from the server while a request is open."""
         self.connect_timeout = connect_timeout
@@ -55,6 +67,7 @@ class Client:
         self._context = context or zmq.Context.instance()
         self._socket: zmq.Socket | None = None
         self._server_info: dict[str, Any] | None = None
+        self._pool_instance: SegmentPool | None = None
 
     # --- socket lifecycle -------------------------------------------------------------
 
@@ -74,9 +87,17 @@ class Client:
             self._socket = None
         self._server_info = None  # a restarted server may have other limits
 
+    @property
+    def _pool(self) -> SegmentPool:
+        if self._pool_instance is None:
+            self._pool_instance = SegmentPool()
+        return self._pool_instance
+
     def close(self) -> None:
-        """Release the socket."""
+        """Release the socket and the shared-memory segments kept for reuse."""
         self.reset()
+        if self._pool_instance is not None:
+            self._pool_instance.close()
 
     def __enter__(self) -> "Client":
         return self
@@ -103,12 +124,56 @@ class Client:
         """
         request = Request(op=op, args=dict(args or {}), images=list(images))
         self._check_size(request)
-        self._send(request)
+        own_segments = self._move_to_shared_memory(request)
+        clean = False
         try:
-            return self._await_final(request.id, progress, cancel_event, timeout or self.timeout)
+            self._send(request)
+            reply = self._await_final(request.id, progress, cancel_event, timeout or self.timeout)
+            clean = True
         except KeyboardInterrupt:
             self._cancel_after_interrupt(request.id)
             raise
+        finally:
+            if not clean:
+                for segment in own_segments.values():
+                    self._pool.discard(segment)  # the server may still be reading it
+        self._settle_segments(reply, own_segments)
+        return reply
+
+    def _settle_segments(self, reply: Reply, own_segments: dict[str, Segment]) -> None:
+        """Return request segments to the pool and unlink the server's, once mapped."""
+        referenced = set()
+        for image in reply.images:
+            if image.shm in own_segments:
+                referenced.add(image.shm)
+                self._pool.release_when_garbage(own_segments[image.shm], image.array)
+            elif image.shm is not None:
+                unlink_segment(image.shm)  # mapped already: the mapping lives on, the name goes
+        for name, segment in own_segments.items():
+            if name not in referenced:
+                self._pool.release(segment)
+
+    def _uses_shared_memory(self) -> bool:
+        if self.shared_memory is False or not shm_available() or not is_local_address(self.address):
+            return False
+        return bool(self.server_info().get("shared_memory", False))
+
+    def _move_to_shared_memory(self, request: Request) -> dict[str, Segment]:
+        """Put large images into pooled segments and ask for shared-memory replies, where possible."""
+        if not request.images or not self._uses_shared_memory():
+            return {}
+        request.reply_shm = True
+        segments = {}
+        for index, image in enumerate(request.images):
+            if image.array.nbytes < THRESHOLD_BYTES:
+                continue
+            try:
+                segment, view = self._pool.fill(image_frame(image.array))
+            except SharedMemoryError:
+                continue  # no room in /dev/shm: this image travels as a frame
+            segments[segment.name] = segment
+            request.images[index] = NamedImage(image.name, view, image.colorspace, shm=segment.name)
+        return segments
 
     def server_info(self) -> dict[str, Any]:
         """The server's `hello` data, fetched once per connection."""
@@ -166,7 +231,7 @@ class Client:
             return None
         frames = socket.recv_multipart(copy=False)
         try:
-            reply = decode_reply(frames, CLIENT_LIMITS)
+            reply = decode_reply(frames, CLIENT_LIMITS, allow_shm=True)
         except ProtocolError:
             return None  # not ours to answer; a broken reply counts as silence
         return reply if reply.re == request_id else None

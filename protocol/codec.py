@@ -8,6 +8,7 @@ read-only views on the received frames: no copy is made.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgpack
@@ -25,11 +26,11 @@ from .constants import (
 from .errors import ProtocolError
 from .limits import Limits
 from .messages import NamedImage, Reply, Request
+from .shm import SharedMemoryError, map_segment
 
 Frame = Any
 """bytes, memoryview, zmq.Frame or a contiguous numpy array: anything with the buffer protocol."""
 
-_REQUEST_KEYS = frozenset({"v", "id", "op", "args", "images"})
 _REPLY_KEYS = frozenset({"v", "id", "re", "type", "images"})
 # msgpack signals garbage through several unrelated exception types; its own unpack limits
 # scale with the (already bounded) header length.
@@ -65,18 +66,16 @@ def image_frame(array: np.ndarray) -> np.ndarray:
 
 def _encode_images(images: Sequence[NamedImage]) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
     specs, buffers = [], []
-    for index, image in enumerate(images, start=1):
+    for image in images:
         buffer = image_frame(image.array)
-        specs.append(
-            {
-                "name": image.name,
-                "shape": list(buffer.shape),
-                "dtype": wire_dtype_name(buffer.dtype),
-                "frame": index,
-                "colorspace": image.colorspace,
-            }
-        )
-        buffers.append(buffer)
+        spec = {"name": image.name, "shape": list(buffer.shape), "dtype": wire_dtype_name(buffer.dtype)}
+        if image.shm is not None:
+            spec["shm"] = image.shm  # the bytes are already in the segment: no frame
+        else:
+            buffers.append(buffer)
+            spec["frame"] = len(buffers)
+        spec["colorspace"] = image.colorspace
+        specs.append(spec)
     return specs, buffers
 
 
@@ -95,6 +94,8 @@ def encode_request(request: Request) -> list[Frame]:
         "args": request.args,
         "images": specs,
     }
+    if request.reply_shm:
+        header["reply_shm"] = True
     return [pack_header(header), *buffers]
 
 
@@ -111,6 +112,20 @@ def encode_reply(reply: Reply) -> list[Frame]:
 
 
 # --- decoding -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ImageSpec:
+    name: str
+    shape: tuple[int, int, int]
+    dtype: np.dtype
+    frame: int | None
+    shm: str | None
+    colorspace: str
+
+    @property
+    def nbytes(self) -> int:
+        return self.shape[0] * self.shape[1] * self.shape[2] * self.dtype.itemsize
 
 
 def _frame_bytes(frame: Frame) -> memoryview:
@@ -198,7 +213,7 @@ def _decode_shape(spec: dict[str, Any], limits: Limits) -> tuple[int, int, int]:
     return height, width, channels
 
 
-def _decode_spec(spec: Any, frame_count: int, limits: Limits) -> tuple[str, tuple[int, int, int], np.dtype, int, str]:
+def _decode_spec(spec: Any, frame_count: int, limits: Limits, allow_shm: bool) -> _ImageSpec:
     if not isinstance(spec, dict):
         raise _bad("each image description must be a map")
     name = _short_str(spec, "name", MAX_NAME_LENGTH)
@@ -206,31 +221,49 @@ def _decode_spec(spec: Any, frame_count: int, limits: Limits) -> tuple[str, tupl
     dtype_name = spec.get("dtype")
     if dtype_name not in DTYPES:
         raise _bad(f"image dtype {dtype_name!r} is not one of {sorted(DTYPES)}")
-    frame = spec.get("frame")
-    if not isinstance(frame, int) or isinstance(frame, bool) or not 1 <= frame <= frame_count:
-        raise _bad(f"image frame index {frame!r} is not in 1..{frame_count}")
     colorspace = spec.get("colorspace", "srgb")
     if colorspace not in COLORSPACES:
         raise _bad(f"colorspace {colorspace!r} is not one of {list(COLORSPACES)}")
-    return name, shape, np.dtype(DTYPES[dtype_name]), frame, colorspace
+    dtype = np.dtype(DTYPES[dtype_name])
+    if "shm" in spec:
+        if not allow_shm:
+            raise _bad("shared-memory images are not accepted here (see `shared_memory` in hello)")
+        return _ImageSpec(name, shape, dtype, None, str(spec["shm"]), colorspace)
+    frame = spec.get("frame")
+    if not isinstance(frame, int) or isinstance(frame, bool) or not 1 <= frame <= frame_count:
+        raise _bad(f"image frame index {frame!r} is not in 1..{frame_count}")
+    return _ImageSpec(name, shape, dtype, frame, None, colorspace)
 
 
-def decode_images(header: dict[str, Any], frames: Sequence[Frame], limits: Limits) -> list[NamedImage]:
-    """Images described by `header["images"]` as read-only views on `frames` (frames[0] is the header)."""
+def decode_images(
+    header: dict[str, Any], frames: Sequence[Frame], limits: Limits, allow_shm: bool = False
+) -> list[NamedImage]:
+    """Images described by `header["images"]` as read-only views on `frames` (frames[0] is the
+    header) or, where allowed, on shared-memory segments."""
     specs = _require(header, "images", list, default=[])
     image_frames = len(frames) - 1
     if len(specs) > limits.max_images:
         raise _bad(f"{len(specs)} images exceed the limit of {limits.max_images}", ErrorCode.TOO_LARGE)
-    if len(specs) != image_frames:
-        raise _bad(f"header describes {len(specs)} images but {image_frames} image frames arrived")
-    decoded = [_decode_spec(spec, image_frames, limits) for spec in specs]
-    _check_unique([d[0] for d in decoded], "image names")
-    _check_unique([d[3] for d in decoded], "image frame indices")
-    claimed = sum(int(np.prod(d[1])) * d[2].itemsize for d in decoded)
+    decoded = [_decode_spec(spec, image_frames, limits, allow_shm) for spec in specs]
+    framed = [d for d in decoded if d.frame is not None]
+    if len(framed) != image_frames:
+        raise _bad(f"header describes {len(framed)} image frames but {image_frames} arrived")
+    _check_unique([d.name for d in decoded], "image names")
+    _check_unique([d.frame for d in framed], "image frame indices")
+    claimed = sum(d.nbytes for d in decoded)
     if claimed > limits.max_message_bytes:
         raise _bad(f"images of {claimed} bytes exceed {limits.max_message_bytes}", ErrorCode.TOO_LARGE)
-    return [_view_image(name, shape, dtype, _frame_bytes(frames[index]), colorspace)
-            for name, shape, dtype, index, colorspace in decoded]
+    return [_bind_image(d, frames) for d in decoded]
+
+
+def _bind_image(spec: _ImageSpec, frames: Sequence[Frame]) -> NamedImage:
+    if spec.shm is None:
+        return _view_image(spec, _frame_bytes(frames[spec.frame]))
+    try:
+        data = memoryview(map_segment(spec.shm, spec.nbytes))
+    except SharedMemoryError as exc:
+        raise _bad(str(exc)) from None
+    return _view_image(spec, data)
 
 
 def _check_unique(values: list[Any], what: str) -> None:
@@ -238,33 +271,35 @@ def _check_unique(values: list[Any], what: str) -> None:
         raise _bad(f"{what} must be unique")
 
 
-def _view_image(name: str, shape: tuple[int, int, int], dtype: np.dtype, data: memoryview, colorspace: str) -> NamedImage:
-    expected = shape[0] * shape[1] * shape[2] * dtype.itemsize
-    if len(data) != expected:
-        raise _bad(f"image {name!r} frame has {len(data)} bytes, shape and dtype need {expected}")
-    array = np.frombuffer(data, dtype=dtype).reshape(shape)
+def _view_image(spec: _ImageSpec, data: memoryview) -> NamedImage:
+    if len(data) != spec.nbytes:
+        raise _bad(f"image {spec.name!r} frame has {len(data)} bytes, shape and dtype need {spec.nbytes}")
+    array = np.frombuffer(data, dtype=spec.dtype).reshape(spec.shape)
     array.flags.writeable = False  # a view on a received buffer: callers copy before changing it
-    return NamedImage(name=name, array=array, colorspace=colorspace)
+    return NamedImage(name=spec.name, array=array, colorspace=spec.colorspace, shm=spec.shm)
 
 
-def decode_request(frames: Sequence[Frame], limits: Limits) -> Request:
+def decode_request(frames: Sequence[Frame], limits: Limits, allow_shm: bool = False) -> Request:
     """Validate and decode a request; ProtocolError names the first problem found."""
     if not frames:
         raise _bad("empty message")
-    return request_from_header(decode_header(frames[0], limits), frames, limits)
+    return request_from_header(decode_header(frames[0], limits), frames, limits, allow_shm)
 
 
-def request_from_header(header: dict[str, Any], frames: Sequence[Frame], limits: Limits) -> Request:
+def request_from_header(
+    header: dict[str, Any], frames: Sequence[Frame], limits: Limits, allow_shm: bool = False
+) -> Request:
     """Validate an already unpacked request header and bind its images to `frames`."""
     check_version(header)
     request_id = _short_str(header, "id", MAX_ID_LENGTH)
     op = _short_str(header, "op", MAX_NAME_LENGTH)
     args = _require(header, "args", dict, default={})
-    images = decode_images(header, frames, limits)
-    return Request(op=op, args=args, images=images, id=request_id, v=PROTOCOL_VERSION)
+    reply_shm = _require(header, "reply_shm", bool, default=False)
+    images = decode_images(header, frames, limits, allow_shm)
+    return Request(op=op, args=args, images=images, id=request_id, v=PROTOCOL_VERSION, reply_shm=reply_shm)
 
 
-def decode_reply(frames: Sequence[Frame], limits: Limits) -> Reply:
+def decode_reply(frames: Sequence[Frame], limits: Limits, allow_shm: bool = False) -> Reply:
     """Validate and decode a reply; ProtocolError names the first problem found."""
     if not frames:
         raise _bad("empty message")
@@ -277,7 +312,7 @@ def decode_reply(frames: Sequence[Frame], limits: Limits) -> Reply:
     re = header.get("re")
     if re is not None and not isinstance(re, str):
         raise _bad("field 're' must be a string or nil")
-    images = decode_images(header, frames, limits)
+    images = decode_images(header, frames, limits, allow_shm)
     body = {k: v for k, v in header.items() if k not in _REPLY_KEYS}
     message_id = header.get("id") if isinstance(header.get("id"), str) else ""
     return Reply(type=reply_type, re=re, body=body, images=images, id=message_id)

@@ -27,6 +27,8 @@ class NamedImage:
     name: str
     array: np.ndarray
     colorspace: str = "srgb"
+    shm: str | None = None
+    """Name of the shared-memory segment holding `array`, when it travels that way."""
 
 
 @dataclass
@@ -38,6 +40,8 @@ class Request:
     images: list[NamedImage] = field(default_factory=list)
     id: str = field(default_factory=new_message_id)
     v: int = PROTOCOL_VERSION
+    reply_shm: bool = False
+    """Ask for large result images in shared-memory segments (same-host clients only)."""
 
     def image(self, name: str) -> NamedImage | None:
         """The image called `name`, or None."""

@@ -26,6 +26,7 @@ from .context import JobContext
 from .device import describe_device
 from .jobs import RESULTS_ENDPOINT, Job, WorkerPool, error_reply
 from .registry import MATERIAL_MAPS, ModelRegistry
+from .shm_exports import SegmentExporter
 from .version import __version__
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ class Server:
         self._zmq = context or zmq.Context.instance()
         self._router = self._zmq.socket(zmq.ROUTER)
         self._results = self._zmq.socket(zmq.PULL)
-        self._pool = WorkerPool(self._zmq, config.workers, config.limits.max_queue)
+        self._exports = SegmentExporter()
+        self._pool = WorkerPool(self._zmq, config.workers, config.limits.max_queue, self._exports)
         self._jobs: dict[tuple[bytes, str], Job] = {}
         self._immediate: dict[str, Callable[[list[Any], Request], Reply]] = {
             Op.PING: self._ping,
@@ -81,12 +83,14 @@ class Server:
             if self._router in events:
                 self._drain(self._router, self._handle_frames)
             self._send_progress()
+            self._exports.sweep()
 
     def close(self) -> None:
         """Cancel running jobs, stop workers and close sockets."""
         for job in self._jobs.values():
             job.context.cancel_event.set()
         self._pool.stop()
+        self._exports.close()
         self._router.close(linger=0)
         self._results.close(linger=0)
 
@@ -117,7 +121,7 @@ class Server:
         try:
             header = decode_header(payload[0], self.config.limits)
             request_id = request_id_of(header)
-            request = request_from_header(header, payload, self.config.limits)
+            request = request_from_header(header, payload, self.config.limits, self.config.shared_memory)
             self._dispatch(routing, request)
         except ProtocolError as exc:
             self._send(routing, error_reply(request_id, exc.code, exc.message))
@@ -128,7 +132,9 @@ class Server:
     def _dispatch(self, routing: list[Any], request: Request) -> None:
         handler = self._immediate.get(request.op)
         if handler is not None:
-            self._send(routing, handler(routing, request))
+            reply = handler(routing, request)
+            reply.images = self._exports.prepare(reply.images, request.reply_shm and self.config.shared_memory)
+            self._send(routing, reply)
         elif request.op in QUEUED_OPS:
             self._enqueue(routing, request)
         else:
@@ -149,6 +155,7 @@ class Server:
             "ops": [op.value for op in Op],
             "limits": self.config.limits.to_wire(),
             "workers": self.config.workers,
+            "shared_memory": self.config.shared_memory,
             "pid": os.getpid(),
         })
 
@@ -179,7 +186,8 @@ class Server:
         if len(self._jobs) >= self.config.limits.max_queue:
             raise ProtocolError(ErrorCode.BUSY, f"server busy: {len(self._jobs)} jobs queued or running; retry later")
         job = Job(routing=routing, request_id=request.id, op=request.op, run=run,
-                  context=JobContext(device=self.config.device))
+                  context=JobContext(device=self.config.device),
+                  reply_shm=request.reply_shm and self.config.shared_memory)
         job.context.progress_callback = lambda done, total, stage: setattr(job, "progress", (done, total, stage))
         if not self._pool.submit(job):
             raise ProtocolError(ErrorCode.BUSY, "server busy: job queue is full; retry later")

@@ -75,7 +75,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_message_bytes=int(args.max_message_mb * (1 << 20)) if args.max_message_mb else defaults.max_message_bytes,
     )
     return run_server(bind=resolve_address(args.bind), device=args.device, workers=args.workers,
-                      limits=limits, diagnostic_models=args.diagnostic_models)
+                      limits=limits, diagnostic_models=args.diagnostic_models,
+                      shared_memory=not args.no_shared_memory)
 
 
 def cmd_ping(args: argparse.Namespace) -> int:
@@ -234,6 +235,8 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     serve.add_argument("--max-queue", type=int, default=None, help="jobs queued or running before `busy` (default 8)")
     serve.add_argument("--max-pixels", type=int, default=None, help="largest input image in pixels (default 8192x8192)")
     serve.add_argument("--max-message-mb", type=float, default=None, help="largest request in MiB (default 1024)")
+    serve.add_argument("--no-shared-memory", action="store_true",
+                       help="send every image through the socket, even to clients on this host")
     serve.add_argument("--diagnostic-models", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 

@@ -21,3 +21,6 @@ class ServerConfig:
     """Interval of `progress` heartbeats for queued and running jobs."""
     progress_interval_s: float = 0.1
     """Shortest interval between two progress replies of one job."""
+    shared_memory: bool = False
+    """Accept and send large images through shared memory (same-host clients; loopback binds only)."""
+

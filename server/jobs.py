@@ -21,6 +21,7 @@ from ..protocol.codec import encode_reply
 from ..protocol.constants import ErrorCode, ReplyType
 from ..protocol.messages import NamedImage, Reply
 from .context import JobCancelled, JobContext
+from .shm_exports import SegmentExporter
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class Job:
     op: str
     run: JobRunner
     context: JobContext
+    reply_shm: bool = False
     accepted_at: float = field(default_factory=time.monotonic)
     progress: tuple[int, int, str] = (0, 0, "queued")
     """Latest (done, total, stage), written by the worker thread, read by the loop."""
@@ -55,8 +57,9 @@ class Job:
 class WorkerPool:
     """N threads taking jobs from a bounded queue."""
 
-    def __init__(self, context: zmq.Context, workers: int, max_queue: int) -> None:
+    def __init__(self, context: zmq.Context, workers: int, max_queue: int, exporter: SegmentExporter) -> None:
         self._zmq = context
+        self._exporter = exporter
         self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=max_queue)
         self._threads = [
             threading.Thread(target=self._work, name=f"texforge-worker-{i}", daemon=True) for i in range(workers)
@@ -93,6 +96,7 @@ class WorkerPool:
         try:
             while (job := self._queue.get()) is not None:
                 reply = execute(job)
+                reply.images = self._exporter.prepare(reply.images, job.reply_shm)
                 results.send_multipart([*job.routing, *encode_reply(reply)], copy=False)
         finally:
             results.close(linger=0)

@@ -9,6 +9,7 @@ import threading
 from ..protocol.limits import Limits
 from .app import Server
 from .catalog import build_registry
+from ..protocol.shm import is_local_address, shm_available
 from .config import ServerConfig
 from .device import configure_cpu_threads, describe_device, resolve_device
 
@@ -16,14 +17,15 @@ log = logging.getLogger(__name__)
 
 
 def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits | None = None,
-               diagnostic_models: bool = False) -> int:
+               diagnostic_models: bool = False, shared_memory: bool = True) -> int:
     """Run a server in this process; return the exit status."""
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
     resolved = resolve_device(device)
     configure_cpu_threads()
     registry = build_registry(resolved, diagnostic=diagnostic_models)
-    config = ServerConfig(bind=bind, device=resolved, workers=workers, limits=limits or Limits())
+    config = ServerConfig(bind=bind, device=resolved, workers=workers, limits=limits or Limits(),
+                          shared_memory=shared_memory and is_local_address(bind) and shm_available())
     server = Server(registry, config)
     endpoint = server.bind()
     stop = threading.Event()
