@@ -4,7 +4,7 @@ Imports numpy, pyzmq and msgpack only (never torch or bpy), with relative import
 Blender add-on can vendor this package as it is.
 """
 
-from .client import Client, resolve_address
+from .client import Client, CurveClientKeys, resolve_address
 from .codec import decode_reply, decode_request, encode_reply, encode_request
 from .constants import (
     DEFAULT_ADDRESS,
@@ -25,7 +25,7 @@ from .limits import Limits
 from .messages import NamedImage, Reply, Request
 
 __all__ = [
-    "Client", "resolve_address", "decode_reply", "decode_request", "encode_reply",
+    "Client", "CurveClientKeys", "resolve_address", "decode_reply", "decode_request", "encode_reply",
     "encode_request", "DEFAULT_ADDRESS", "PROTOCOL_MINOR", "PROTOCOL_VERSION", "ErrorCode",
     "Op", "ReplyType", "JobCancelledError", "ProtocolError", "RemoteError",
     "ServerUnavailableError", "TexforgeError", "Limits", "NamedImage", "Reply", "Request",

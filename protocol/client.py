@@ -12,13 +12,16 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import zmq
+import zmq.auth
 
 from .codec import decode_reply, encode_request, image_frame
 from .constants import ADDRESS_ENV_VAR, DEFAULT_ADDRESS, ErrorCode, Op, ReplyType
+from .heartbeat import set_heartbeats
 from .errors import JobCancelledError, ProtocolError, RemoteError, ServerUnavailableError
 from .limits import CLIENT_LIMITS, Limits
 from .messages import NamedImage, Reply, Request
@@ -40,6 +43,30 @@ _SIZE_CHECK_THRESHOLD = 1 << 20
 _CANCEL_GRACE_S = 2.0
 
 
+@dataclass(frozen=True)
+class CurveClientKeys:
+    """The server's public key and this client's key pair, for CurveZMQ servers."""
+
+    server_public: bytes
+    client_public: bytes
+    client_secret: bytes
+
+    @classmethod
+    def from_files(cls, server_key: str | os.PathLike[str], client_cert: str | os.PathLike[str]) -> "CurveClientKeys":
+        """Load from the server's `.key` file and this client's `.key_secret` file."""
+        server_public, _ = zmq.auth.load_certificate(os.fspath(server_key))
+        client_public, client_secret = zmq.auth.load_certificate(os.fspath(client_cert))
+        if client_secret is None:
+            raise ValueError(f"{client_cert} holds no secret key (use the client's .key_secret file)")
+        return cls(server_public, client_public, client_secret)
+
+    def apply(self, socket: zmq.Socket) -> None:
+        """Configure `socket` as a CURVE client."""
+        socket.curve_serverkey = self.server_public
+        socket.curve_publickey = self.client_public
+        socket.curve_secretkey = self.client_secret
+
+
 def resolve_address(address: str | None = None) -> str:
     """`address` if given, else $TEXFORGE_SERVER, else tcp://127.0.0.1:5555."""
     return address or os.environ.get(ADDRESS_ENV_VAR) or DEFAULT_ADDRESS
@@ -56,8 +83,11 @@ class Client:
         connect_timeout: float = 5.0,
         context: zmq.Context | None = None,
         shared_memory: bool | None = None,
+        curve: CurveClientKeys | None = None,
     ) -> None:
         self.address = resolve_address(address)
+        self.curve = curve
+        """Keys for a CurveZMQ server (see `texforge keys`); None for a plain loopback server."""
         self.shared_memory = shared_memory
         """Large images through shared memory: None = when the server is on this host and offers it."""
         self.timeout = timeout
@@ -75,7 +105,10 @@ class Client:
         if self._socket is None:
             socket = self._context.socket(zmq.DEALER)
             socket.setsockopt(zmq.LINGER, 0)
+            if self.curve is not None:
+                self.curve.apply(socket)
             socket.setsockopt(zmq.IMMEDIATE, 1)  # queue only to live connections: no stale sends
+            set_heartbeats(socket)
             socket.connect(self.address)
             self._socket = socket
         return self._socket

@@ -19,6 +19,7 @@ import zmq
 from ..protocol.codec import decode_header, encode_reply, request_from_header, request_id_of
 from ..protocol.constants import PROTOCOL_MINOR, PROTOCOL_VERSION, QUEUED_OPS, ErrorCode, Op, ReplyType
 from ..protocol.errors import ProtocolError
+from ..protocol.heartbeat import set_heartbeats
 from ..protocol.messages import NamedImage, Reply, Request
 from .arguments import parse_material, parse_upscale
 from .config import ServerConfig
@@ -26,6 +27,7 @@ from .context import JobContext
 from .device import describe_device
 from .jobs import RESULTS_ENDPOINT, Job, WorkerPool, error_reply
 from .registry import MATERIAL_MAPS, ModelRegistry
+from .security import CurveSettings, check_bind_policy, secure_router
 from .shm_exports import SegmentExporter
 from .version import __version__
 
@@ -47,6 +49,7 @@ class Server:
         self._exports = SegmentExporter()
         self._pool = WorkerPool(self._zmq, config.workers, config.limits.max_queue, self._exports)
         self._jobs: dict[tuple[bytes, str], Job] = {}
+        self._authenticator: Any = None
         self._immediate: dict[str, Callable[[list[Any], Request], Reply]] = {
             Op.PING: self._ping,
             Op.HELLO: self._hello,
@@ -61,7 +64,13 @@ class Server:
     def bind(self) -> str:
         """Bind the ROUTER (a `*` port picks a free one) and start workers; return the endpoint."""
         limits = self.config.limits
+        curve = _curve_settings(self.config)
+        check_bind_policy(self.config.bind, curve, self.config.insecure)
+        if curve is not None:
+            self._authenticator = secure_router(self._zmq, self._router, curve)
         self._router.setsockopt(zmq.LINGER, 0)
+        self._router.setsockopt(zmq.ROUTER_MANDATORY, 1)  # unroutable replies raise: we learn a client left
+        set_heartbeats(self._router)
         self._router.setsockopt(zmq.MAXMSGSIZE, limits.max_message_bytes + limits.max_header_bytes)
         self._router.bind(self.config.bind)
         self.endpoint = self._router.getsockopt_string(zmq.LAST_ENDPOINT)
@@ -93,6 +102,8 @@ class Server:
         self._exports.close()
         self._router.close(linger=0)
         self._results.close(linger=0)
+        if self._authenticator is not None:
+            self._authenticator.stop()
 
     # --- message plumbing -------------------------------------------------------------
 
@@ -105,13 +116,31 @@ class Server:
             handle(frames)
 
     def _send(self, routing: list[Any], reply: Reply) -> None:
-        self._router.send_multipart([*routing, *encode_reply(reply)], copy=False)
+        self._route([*routing, *encode_reply(reply)])
+
+    def _route(self, frames: list[Any]) -> None:
+        """Send to a client; a client that left has its jobs cancelled, a stalled one loses the message."""
+        try:
+            self._router.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
+        except zmq.ZMQError as exc:
+            if exc.errno == zmq.EHOSTUNREACH:
+                self._client_gone(bytes(frames[0]))
+            elif exc.errno == zmq.EAGAIN:
+                log.warning("client %s is not reading; reply dropped", bytes(frames[0]).hex())
+            else:
+                raise
+
+    def _client_gone(self, identity: bytes) -> None:
+        for (owner, request_id), job in self._jobs.items():
+            if owner == identity and not job.context.cancel_event.is_set():
+                log.info("client of request %s is gone; cancelling its job", request_id)
+                job.context.cancel_event.set()
 
     def _forward_result(self, frames: list[Any]) -> None:
         routing_length = 2 if len(frames) > 2 and len(frames[1]) == 0 else 1
         header = decode_header(frames[routing_length], self.config.limits)
         self._jobs.pop((bytes(frames[0]), str(header.get("re"))), None)
-        self._router.send_multipart(frames, copy=False)
+        self._route(frames)
 
     def _handle_frames(self, frames: list[Any]) -> None:
         routing, payload = _split_envelope(frames)
@@ -156,6 +185,7 @@ class Server:
             "limits": self.config.limits.to_wire(),
             "workers": self.config.workers,
             "shared_memory": self.config.shared_memory,
+            "jobs": len(self._jobs),
             "pid": os.getpid(),
         })
 
@@ -224,6 +254,14 @@ class Server:
                 done, total, stage = state
                 self._send(job.routing, Reply(ReplyType.PROGRESS, job.request_id, {"done": done, "total": total, "stage": stage}))
                 job.progress_sent, job.progress_sent_at = state, now
+
+
+def _curve_settings(config: ServerConfig) -> CurveSettings | None:
+    if (config.curve_secret is None) != (config.curve_clients is None):
+        raise ValueError("CurveZMQ needs both --curve-secret and --curve-clients")
+    if config.curve_secret is None or config.curve_clients is None:
+        return None
+    return CurveSettings(config.curve_secret, config.curve_clients)
 
 
 def _split_envelope(frames: list[Any]) -> tuple[list[Any], list[Any]]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..protocol.client import Client, resolve_address
+from ..protocol.client import Client, CurveClientKeys, resolve_address
 from ..protocol.errors import RemoteError, ServerUnavailableError, TexforgeError
 from .imageio import ImageFormatError, WRITABLE_SUFFIXES, read_image, write_image
 from .version import __version__
@@ -60,7 +61,12 @@ class ProgressBar:
 
 
 def _client(args: argparse.Namespace) -> Client:
-    return Client(args.server, timeout=args.timeout, connect_timeout=min(args.timeout, 5.0))
+    server_key = args.server_key or os.environ.get("TEXFORGE_SERVER_KEY")
+    client_cert = args.client_cert or os.environ.get("TEXFORGE_CLIENT_CERT")
+    if bool(server_key) != bool(client_cert):
+        raise CliError("CurveZMQ needs both --server-key (server's .key) and --client-cert (your .key_secret)")
+    curve = CurveClientKeys.from_files(server_key, client_cert) if server_key and client_cert else None
+    return Client(args.server, timeout=args.timeout, connect_timeout=min(args.timeout, 5.0), curve=curve)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -76,7 +82,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     return run_server(bind=resolve_address(args.bind), device=args.device, workers=args.workers,
                       limits=limits, diagnostic_models=args.diagnostic_models,
-                      shared_memory=not args.no_shared_memory)
+                      shared_memory=not args.no_shared_memory, curve_secret=args.curve_secret,
+                      curve_clients=args.curve_clients, insecure=args.insecure)
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    """Generate a CurveZMQ key pair."""
+    from .security import generate_keys
+
+    public, secret = generate_keys(Path(args.directory), args.name)
+    print(f"public key (give to peers): {public}\nsecret key (keep private):  {secret}")
+    return 0
 
 
 def cmd_ping(args: argparse.Namespace) -> int:
@@ -188,6 +204,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _add_client_options(parser: argparse.ArgumentParser, timeout: float) -> None:
     parser.add_argument("--server", default=None, help="server address (default: $TEXFORGE_SERVER or tcp://127.0.0.1:5555)")
     parser.add_argument("--timeout", type=float, default=timeout, help="seconds of server silence before giving up")
+    parser.add_argument("--server-key", default=None, help="CurveZMQ: the server's public .key file ($TEXFORGE_SERVER_KEY)")
+    parser.add_argument("--client-cert", default=None, help="CurveZMQ: your .key_secret file ($TEXFORGE_CLIENT_CERT)")
 
 
 def _add_train_parsers(subparsers: Any) -> None:
@@ -235,6 +253,10 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     serve.add_argument("--max-queue", type=int, default=None, help="jobs queued or running before `busy` (default 8)")
     serve.add_argument("--max-pixels", type=int, default=None, help="largest input image in pixels (default 8192x8192)")
     serve.add_argument("--max-message-mb", type=float, default=None, help="largest request in MiB (default 1024)")
+    serve.add_argument("--curve-secret", type=Path, default=None, help="CurveZMQ: the server's .key_secret file")
+    serve.add_argument("--curve-clients", type=Path, default=None, help="CurveZMQ: folder of allowed client .key files")
+    serve.add_argument("--insecure", action="store_true",
+                       help="allow a non-loopback bind without authentication (anyone on the network can use it)")
     serve.add_argument("--no-shared-memory", action="store_true",
                        help="send every image through the socket, even to clients on this host")
     serve.add_argument("--diagnostic-models", action="store_true", help=argparse.SUPPRESS)
@@ -245,6 +267,11 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text)
         _add_client_options(command, 5.0)
         command.set_defaults(func=func)
+
+    keys = sub.add_parser("keys", help="generate a CurveZMQ key pair for a server or a client")
+    keys.add_argument("directory")
+    keys.add_argument("--name", default="server", help="file name stem (e.g. server, or the client's name)")
+    keys.set_defaults(func=cmd_keys)
 
     models = sub.add_parser("models", help="list the server's models (* = default)")
     models.add_argument("--json", action="store_true")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..protocol.constants import DEFAULT_ADDRESS
 from ..protocol.limits import Limits
@@ -23,4 +24,10 @@ class ServerConfig:
     """Shortest interval between two progress replies of one job."""
     shared_memory: bool = False
     """Accept and send large images through shared memory (same-host clients; loopback binds only)."""
+    curve_secret: Path | None = None
+    """Server secret certificate: with `curve_clients`, turns on CurveZMQ authentication."""
+    curve_clients: Path | None = None
+    """Folder of allowed client public certificates (*.key)."""
+    insecure: bool = False
+    """Allow a non-loopback bind without authentication."""
 

@@ -5,27 +5,33 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 
 from ..protocol.limits import Limits
 from .app import Server
 from .catalog import build_registry
 from ..protocol.shm import is_local_address, shm_available
 from .config import ServerConfig
+from .security import CurveSettings, check_bind_policy
 from .device import configure_cpu_threads, describe_device, resolve_device
 
 log = logging.getLogger(__name__)
 
 
 def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits | None = None,
-               diagnostic_models: bool = False, shared_memory: bool = True) -> int:
+               diagnostic_models: bool = False, shared_memory: bool = True, curve_secret: Path | None = None,
+               curve_clients: Path | None = None, insecure: bool = False) -> int:
     """Run a server in this process; return the exit status."""
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
+    check_bind_policy(bind, CurveSettings(curve_secret, curve_clients) if curve_secret and curve_clients else None,
+                      insecure)  # before loading models: fail in milliseconds, not seconds
     resolved = resolve_device(device)
     configure_cpu_threads()
     registry = build_registry(resolved, diagnostic=diagnostic_models)
     config = ServerConfig(bind=bind, device=resolved, workers=workers, limits=limits or Limits(),
-                          shared_memory=shared_memory and is_local_address(bind) and shm_available())
+                          shared_memory=shared_memory and is_local_address(bind) and shm_available(),
+                          curve_secret=curve_secret, curve_clients=curve_clients, insecure=insecure)
     server = Server(registry, config)
     endpoint = server.bind()
     stop = threading.Event()
