@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from texforge.server.launch import start_server_process
+from texforge.server.launch import ServerProcess, start_server_process
+
+
+@contextmanager
+def running_process(*extra_args: str) -> Iterator[ServerProcess]:
+    """A freshly started server process; stopped afterwards."""
+    with start_server_process(extra_args=extra_args) as server:
+        yield server
 
 
 @contextmanager
 def running_server(*extra_args: str) -> Iterator[str]:
-    """Yield the address of a freshly started server; stop it afterwards."""
-    with start_server_process(extra_args=extra_args) as server:
+    """The address of a freshly started server; stopped afterwards."""
+    with running_process(*extra_args) as server:
         yield server.address

@@ -219,10 +219,10 @@ def _decode_spec(spec: Any, frame_count: int, limits: Limits, allow_shm: bool) -
     name = _short_str(spec, "name", MAX_NAME_LENGTH)
     shape = _decode_shape(spec, limits)
     dtype_name = spec.get("dtype")
-    if dtype_name not in DTYPES:
+    if not isinstance(dtype_name, str) or dtype_name not in DTYPES:
         raise _bad(f"image dtype {dtype_name!r} is not one of {sorted(DTYPES)}")
     colorspace = spec.get("colorspace", "srgb")
-    if colorspace not in COLORSPACES:
+    if not isinstance(colorspace, str) or colorspace not in COLORSPACES:
         raise _bad(f"colorspace {colorspace!r} is not one of {list(COLORSPACES)}")
     dtype = np.dtype(DTYPES[dtype_name])
     if "shm" in spec:

@@ -144,9 +144,10 @@ class Server:
 
     def _handle_frames(self, frames: list[Any]) -> None:
         routing, payload = _split_envelope(frames)
-        if not payload:
-            return
         request_id: str | None = None
+        if not payload:
+            self._send(routing, error_reply(None, ErrorCode.BAD_REQUEST, "empty message"))
+            return
         try:
             header = decode_header(payload[0], self.config.limits)
             request_id = request_id_of(header)

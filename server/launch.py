@@ -10,6 +10,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from pathlib import Path
 
 _LISTENING = re.compile(r"listening on (\S+)")
 
@@ -27,6 +28,13 @@ class ServerProcess:
     def pid(self) -> int:
         """The server's process id."""
         return self.process.pid
+
+    def rss_mib(self) -> float:
+        """The server's resident memory in MiB (Linux /proc)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError(f"no VmRSS for pid {self.pid}")
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM, wait, SIGKILL if needed; return the exit status."""

@@ -102,3 +102,13 @@ def test_random_bytes_never_escape_as_anything_but_protocol_error(frames: list[b
         decode_request(frames, Limits())
     except ProtocolError as exc:
         assert exc.code in set(ErrorCode)
+
+
+@pytest.mark.parametrize("field", ["dtype", "colorspace", "name", "shape", "frame"])
+@pytest.mark.parametrize("value", [{}, {"k": "v"}, [1], None, 1.5])
+def test_odd_types_in_image_specs_are_bad_requests(field: str, value: object) -> None:
+    spec = {"name": "image", "shape": [2, 2, 3], "dtype": "uint8", "frame": 1, "colorspace": "srgb", field: value}
+    frames = [msgpack.packb({"v": 1, "id": "x", "op": "echo", "images": [spec]}), b"\0" * 12]
+    with pytest.raises(ProtocolError) as excinfo:
+        decode_request(frames, Limits())
+    assert excinfo.value.code == ErrorCode.BAD_REQUEST

@@ -1,0 +1,131 @@
+"""Material quality on Deschaintre-format strips with ground truth, models side by side.
+
+For every ``sample_*.png`` strip (flash render | normal | diffuse | roughness | specular) each
+model predicts maps from the flash tile through the public ``MaterialModel.estimate`` path;
+we report RMSE per encoded map (normal (n+1)/2, sRGB albedo and specular, linear roughness)
+and the RMSE of a re-rendered photo under a novel light (flash camera, light moved 40 degrees
+off-axis) with the default capture setup. Baselines: ``heuristic`` and ``mean-map`` (each map
+replaced by its mean over the evaluated set). 2-shot models get a guide photo rendered from the
+ground-truth maps by our renderer (ambient + two soft lights, fixed seed), since the strips
+have none.
+
+    python bench/material_quality.py --data /work/shared/data/svbrdf/synthetic_gt [--refine 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from texforge.server.context import JobContext
+from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel, shipped_weight_files
+from texforge.server.material.procedural import _guide_radiance
+from texforge.server.material.render import (SVBRDF, CaptureSetup, FlashRenderer, decode_maps, expose,
+                                             render_point_light)
+from texforge.server.registry import MaterialRequest
+
+MAPS = ("normal", "albedo", "roughness", "specular")
+
+
+def load_strip(path: Path) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """(flash photo (1, 3, H, W), encoded ground-truth maps (1, C, H, W)) of one strip."""
+    image = torch.from_numpy(np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0)
+    tile = image.shape[0]
+    tiles = [image[:, i * tile:(i + 1) * tile].permute(2, 0, 1)[None] for i in range(5)]
+    return tiles[0], {"normal": tiles[1], "albedo": tiles[2], "roughness": tiles[3][:, :1], "specular": tiles[4]}
+
+
+def to_svbrdf(encoded: dict[str, torch.Tensor]) -> SVBRDF:
+    """Encoded maps -> linear SVBRDF."""
+    return decode_maps(encoded["normal"], encoded["albedo"], encoded["roughness"], encoded["specular"])
+
+
+def novel_light_photo(maps: SVBRDF, setup: CaptureSetup) -> torch.Tensor:
+    """Photo with the camera at the flash position and the light 40 degrees off-axis."""
+    d = setup.camera_distance
+    camera = torch.tensor([0.0, 0.0, d])
+    light = torch.tensor([d * 0.55, d * 0.35, d * 0.77])
+    return expose(render_point_light(maps, light, camera, setup.light_intensity, setup.sample_size), 1.0, setup.gamma)
+
+
+def arrays_to_encoded(maps: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    """Model output arrays (H, W, C) -> encoded tensors (1, C, H, W)."""
+    return {name: torch.from_numpy(maps[name]).permute(2, 0, 1)[None] for name in MAPS}
+
+
+def guide_for(truth: SVBRDF, setup: CaptureSetup) -> np.ndarray:
+    """A synthetic no-flash guide photo of the ground-truth maps."""
+    radiance = _guide_radiance(truth, torch.Generator().manual_seed(0))
+    return expose(radiance, 1.0, setup.gamma)[0].permute(1, 2, 0).numpy()
+
+
+def scores(predicted: dict[str, torch.Tensor], truth: dict[str, torch.Tensor], setup: CaptureSetup) -> dict[str, float]:
+    """Per-map RMSE and novel-light render RMSE."""
+    out = {name: float(((predicted[name] - truth[name]) ** 2).mean().sqrt()) for name in MAPS}
+    a = novel_light_photo(to_svbrdf(predicted), setup)
+    b = novel_light_photo(to_svbrdf(truth), setup)
+    out["render"] = float(((a - b) ** 2).mean().sqrt())
+    return out
+
+
+def evaluate(model, strips, setup: CaptureSetup, refine: int) -> tuple[dict[str, float], float]:  # noqa: ANN001
+    """Mean scores over strips and seconds per strip."""
+    totals = {name: 0.0 for name in (*MAPS, "render")}
+    started = time.perf_counter()
+    for photo, truth in strips:
+        flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        guide = guide_for(to_svbrdf(truth), setup) if "guide" in model.descriptor.inputs else None
+        request = MaterialRequest(flash=flash, guide=guide, size=photo.shape[-1], refine_steps=refine)
+        predicted = arrays_to_encoded(model.estimate(request, JobContext()))
+        for name, value in scores(predicted, truth, setup).items():
+            totals[name] += value / len(strips)
+    return totals, (time.perf_counter() - started) / len(strips)
+
+
+def mean_map_scores(strips, setup: CaptureSetup) -> dict[str, float]:  # noqa: ANN001
+    """Scores of the baseline predicting every map's mean over the evaluated set."""
+    means = {name: torch.stack([t[name].mean(dim=(2, 3)) for _, t in strips]).mean(0) for name in MAPS}
+    totals = {name: 0.0 for name in (*MAPS, "render")}
+    for photo, truth in strips:
+        predicted = {name: means[name][:, :, None, None].expand_as(truth[name]) for name in MAPS}
+        for name, value in scores(predicted, truth, setup).items():
+            totals[name] += value / len(strips)
+    return totals
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--refine", type=int, default=0, help="also evaluate with N refinement steps")
+    parser.add_argument("--weights", type=Path, nargs="*", default=None, help="model files (default: shipped)")
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    strips = [load_strip(p) for p in sorted(args.data.glob("sample_*.png"))]
+    if not strips:
+        raise SystemExit(f"no sample_*.png strips in {args.data}")
+    setup = CaptureSetup()
+    rows: dict[str, dict[str, float]] = {"mean-map": mean_map_scores(strips, setup)}
+    models = [NeuralMaterialModel.from_file(p) for p in (args.weights or shipped_weight_files())]
+    models.append(HeuristicMaterialModel())
+    for model in models:
+        rows[model.descriptor.name], seconds = evaluate(model, strips, setup, 0)
+        if args.refine > 0:
+            rows[f"{model.descriptor.name}+refine{args.refine}"], _ = evaluate(model, strips, setup, args.refine)
+    print(f"{len(strips)} strips; RMSE of encoded maps and of a novel-light render")
+    print(f"{'model':28s}" + "".join(f"{name:>11s}" for name in (*MAPS, "render")))
+    for name, row in rows.items():
+        print(f"{name:28s}" + "".join(f"{row[k]:11.4f}" for k in (*MAPS, "render")))
+    fields = " ".join(f"{name.replace('+', '_')}.{k}={v:.4f}" for name, row in rows.items() for k, v in row.items())
+    print(f"RESULT strips={len(strips)} {fields}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""Super-resolution quality: PSNR/SSIM-Y of a model against the bicubic reference, per image.
+
+    python bench/sr_quality.py --data /path/to/val/urban100 --scale 4 --model fast-x4
+
+Convention: HR cropped to a multiple of the scale, LR by antialiased bicubic downscale (PIL),
+PSNR/SSIM on BT.601 Y with `scale` pixels shaved per border. The bicubic column is PIL's
+bicubic enlargement (MATLAB-like, the usual reference). Ends with one `RESULT` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+import numpy as np
+import torch
+
+from texforge.server.context import JobContext
+from texforge.server.registry import UpscaleRequest
+from texforge.server.sr.community import load_upscaler
+from texforge.server.sr.data import list_images, load_rgb
+from texforge.server.sr.metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
+
+
+def evaluate(args: argparse.Namespace) -> dict[str, float]:
+    upscaler = load_upscaler(args.model, args.device)
+    rows = []
+    started = time.perf_counter()
+    print(f"{'image':<16} {'psnr_y':>8} {'ssim_y':>7} {'bic_psnr':>8} {'bic_ssim':>8}")
+    for path in list_images([args.data]):
+        hr = crop_to_multiple(load_rgb(path), args.scale)
+        lr = bicubic_downscale(hr, args.scale)
+        sr = upscaler.upscale(UpscaleRequest(lr, args.scale), JobContext(device=args.device))
+        bicubic = bicubic_upscale(lr, args.scale)
+        row = (psnr_y(sr, hr, args.scale), ssim_y(sr, hr, args.scale),
+               psnr_y(bicubic, hr, args.scale), ssim_y(bicubic, hr, args.scale))
+        rows.append(row)
+        print(f"{path.name:<16} {row[0]:8.3f} {row[1]:7.4f} {row[2]:8.3f} {row[3]:8.4f}")
+    mean = np.mean(np.array(rows), axis=0)
+    print(f"{'mean':<16} {mean[0]:8.3f} {mean[1]:7.4f} {mean[2]:8.3f} {mean[3]:8.4f}")
+    return {"images": len(rows), "psnr_y": mean[0], "ssim_y": mean[1], "bicubic_psnr_y": mean[2],
+            "bicubic_ssim_y": mean[3], "gain_db": mean[0] - mean[2], "seconds": time.perf_counter() - started}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="folder of HR images")
+    parser.add_argument("--scale", type=int, choices=(2, 3, 4), required=True)
+    parser.add_argument("--model", default="bicubic", help="bicubic, a shipped model name, or a weights file")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    result = evaluate(args)
+    fields = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items())
+    print(f"RESULT model={args.model} scale={args.scale} {fields}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

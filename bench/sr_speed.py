@@ -1,0 +1,93 @@
+"""Super-resolution speed on CPU: each shipped model on a 512x512 RGB image, next to ESRGAN's RRDBNet.
+
+    python bench/sr_speed.py [--runs 5] [--rrdb-size 128]
+
+Every shipped model (and bicubic) runs through the full upscaler (pipeline, tiling, dtype
+conversion): median of `--runs` runs after one warm-up. RRDBNet (23 blocks, 64 features,
+random weights) is far too slow to run repeatedly at 512x512 on a small CPU, so by default it
+runs once on a `--rrdb-size` square crop and its time is extrapolated linearly in pixel count
+(convolution cost is linear in pixels); `--rrdb-size 512` times the real thing once.
+Ends with one `RESULT` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from texforge.server.context import JobContext
+from texforge.server.registry import UpscaleRequest
+from texforge.server.sr.archs import get_family
+from texforge.server.sr.archs.rrdb import RRDBParams
+from texforge.server.sr.upscaler import BicubicUpscaler, load_shipped_upscalers
+
+SIZE = 512
+
+
+def test_image(size: int) -> np.ndarray:
+    """A deterministic textured RGB uint8 image (the content does not change conv cost)."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:size, :size] / size
+    base = 0.5 + 0.4 * np.sin(40 * xx[..., None] * (1 + np.arange(3)) + 25 * yy[..., None])
+    return np.clip((base + 0.05 * rng.standard_normal((size, size, 3))) * 255, 0, 255).astype(np.uint8)
+
+
+def median_seconds(run: Callable[[], object], runs: int) -> float:
+    run()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def rrdb_seconds(size: int) -> float:
+    """One x4 RRDBNet forward on a size x size input, extrapolated to 512x512."""
+    network = get_family("rrdb").build(4, RRDBParams()).eval()
+    image = torch.rand(1, 3, size, size)
+    with torch.inference_mode():
+        started = time.perf_counter()
+        network(image)
+        elapsed = time.perf_counter() - started
+    return elapsed * (SIZE * SIZE) / (size * size)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rrdb-size", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    image = test_image(SIZE)
+    context = JobContext()
+    timings: dict[str, float] = {}
+    for upscaler in [*load_shipped_upscalers("cpu"), BicubicUpscaler()]:
+        scale = upscaler.descriptor.scales[0] if upscaler.descriptor.architecture != "bicubic" else 4
+        request = UpscaleRequest(image, scale)
+        timings[upscaler.descriptor.name] = median_seconds(lambda: upscaler.upscale(request, context), args.runs)
+        print(f"{upscaler.descriptor.name:<10} x{scale} 512x512 -> {SIZE * scale}: "
+              f"median {timings[upscaler.descriptor.name]:.3f} s over {args.runs} runs")
+    rrdb = rrdb_seconds(args.rrdb_size)
+    how = "measured once" if args.rrdb_size == SIZE else f"one run at {args.rrdb_size}px, extrapolated"
+    print(f"{'rrdb-23x64':<10} x4 512x512 -> 2048: {rrdb:.1f} s ({how}, network only)")
+    fields = [f"threads={torch.get_num_threads()}", f"rrdb_s={rrdb:.2f}", f"rrdb_size={args.rrdb_size}"]
+    for name, seconds in timings.items():
+        fields += [f"{name}_s={seconds:.3f}", f"{name}_rrdb_ratio={rrdb / seconds:.1f}"]
+        print(f"{name:<10} is {rrdb / seconds:.1f}x faster than RRDBNet")
+    print("RESULT " + " ".join(fields))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

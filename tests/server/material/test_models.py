@@ -1,0 +1,89 @@
+"""Model adapters: MaterialModel conventions, dtypes, sizes, tileable, progress, cancellation."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from texforge.server.context import JobCancelled, JobContext
+from texforge.server.material.models import HeuristicMaterialModel, load_shipped_material_models
+from texforge.server.material.procedural import generate_batch, render_capture
+from texforge.server.material.render import CaptureSetup
+from texforge.server.registry import MATERIAL_MAPS, MaterialRequest
+
+
+def _flash_photo(size: int = 64) -> np.ndarray:
+    maps = generate_batch(1, size, seed=4)
+    flash, _ = render_capture(maps, torch.Generator().manual_seed(0), CaptureSetup())
+    return flash[0].permute(1, 2, 0).numpy().astype(np.float32)
+
+
+def _check_conventions(maps: dict[str, np.ndarray], shape: tuple[int, int]) -> None:
+    assert tuple(maps) == MATERIAL_MAPS
+    for name, array in maps.items():
+        assert array.dtype == np.float32
+        assert array.shape[:2] == shape
+        assert array.shape[2] == (1 if name in ("glossiness", "roughness") else 3)
+        assert array.min() >= 0 and array.max() <= 1
+    normal = maps["normal"] * 2 - 1
+    assert np.allclose(np.linalg.norm(normal, axis=2), 1, atol=1e-3)
+    assert (normal[..., 2] > 0).all()
+    assert np.allclose(maps["roughness"], 1 - maps["glossiness"], atol=1e-6)
+
+
+def test_descriptor() -> None:
+    model = HeuristicMaterialModel()
+    assert model.descriptor.kind == "material"
+    assert model.descriptor.inputs == ("flash",)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "float16", "float32"])
+def test_heuristic_conventions_for_every_dtype(dtype: str) -> None:
+    photo = _flash_photo()
+    if dtype == "uint8":
+        photo = (photo * 255).round().astype(np.uint8)
+    elif dtype == "uint16":
+        photo = (photo * 65535).round().astype(np.uint16)
+    else:
+        photo = photo.astype(dtype)
+    alpha = np.zeros(photo.shape[:2] + (1,), photo.dtype)
+    with_alpha = np.concatenate([photo, alpha], axis=2)
+    maps = HeuristicMaterialModel().estimate(MaterialRequest(flash=with_alpha), JobContext())
+    _check_conventions(maps, (64, 64))
+
+
+def test_output_size_keeps_aspect_and_tileable_maps_wrap() -> None:
+    photo = np.ascontiguousarray(_flash_photo(64)[:, :48])
+    request = MaterialRequest(flash=photo, size=100, tileable=True)
+    maps = HeuristicMaterialModel().estimate(request, JobContext())
+    _check_conventions(maps, (100, 75))
+    albedo = maps["albedo"]
+    edge_jump = np.abs(albedo[0] - albedo[-1]).mean()
+    inner_jump = np.abs(albedo[49] - albedo[50]).mean()
+    assert edge_jump < 3 * inner_jump + 0.02
+
+
+def test_progress_is_reported_and_cancellation_stops() -> None:
+    stages: list[str] = []
+    context = JobContext(progress_callback=lambda done, total, stage: stages.append(stage))
+    HeuristicMaterialModel().estimate(MaterialRequest(flash=_flash_photo(), refine_steps=3), context)
+    assert stages.count("refine") == 3 and "predict" in stages
+    cancelled = JobContext(cancel_event=threading.Event())
+    cancelled.cancel_event.set()
+    with pytest.raises(JobCancelled):
+        HeuristicMaterialModel().estimate(MaterialRequest(flash=_flash_photo()), cancelled)
+
+
+def test_bad_photo_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="shape"):
+        HeuristicMaterialModel().estimate(MaterialRequest(flash=np.zeros((8, 8, 5), np.uint8)), JobContext())
+
+
+def test_shipped_loader_always_offers_the_heuristic() -> None:
+    models = load_shipped_material_models("cpu")
+    names = [m.descriptor.name for m in models]
+    assert names[-1] == "heuristic"
+    assert len(set(names)) == len(names)

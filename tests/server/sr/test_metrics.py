@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from texforge.server.sr.metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, rgb_to_y, ssim_y
+
+
+def test_identical_images_score_perfectly(rng: np.random.Generator) -> None:
+    image = (rng.random((32, 32, 3)) * 255).astype(np.uint8)
+    assert math.isinf(psnr_y(image, image, 4))
+    assert ssim_y(image, image, 4) == pytest.approx(1.0)
+
+
+def test_psnr_of_a_known_error() -> None:
+    target = np.full((20, 20, 3), 100, np.uint8)
+    output = target.copy()
+    output[..., 1] += 10  # Y changes by 10 * 128.553 / 255
+    expected = 10 * np.log10(255**2 / (10 * 128.553 / 255) ** 2)
+    assert psnr_y(output, target, 2) == pytest.approx(expected)
+
+
+def test_y_range_is_bt601_studio_swing() -> None:
+    assert rgb_to_y(np.zeros((1, 1, 3), np.uint8))[0, 0] == pytest.approx(16.0)
+    assert rgb_to_y(np.full((1, 1, 3), 255, np.uint8))[0, 0] == pytest.approx(235.0)
+
+
+def test_bicubic_degradation_shapes(rng: np.random.Generator) -> None:
+    image = crop_to_multiple((rng.random((37, 50, 3)) * 255).astype(np.uint8), 4)
+    assert image.shape == (36, 48, 3)
+    small = bicubic_downscale(image, 4)
+    assert small.shape == (9, 12, 3) and bicubic_upscale(small, 4).shape == image.shape
+    with pytest.raises(ValueError):
+        bicubic_downscale(image[:35], 4)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from texforge.server.context import JobContext
+from texforge.server.registry import UpscaleRequest
+from texforge.server.sr import train
+from texforge.server.sr.data import CropSampler, dihedral
+from texforge.server.sr.upscaler import NeuralUpscaler
+from texforge.server.sr.weights import load_network
+
+
+def write_images(folder: Path, count: int, rng: np.random.Generator, size: int = 48) -> Path:
+    folder.mkdir()
+    for index in range(count):
+        yy, xx = np.mgrid[:size, :size]
+        stripes = 0.5 + 0.5 * np.sin(xx / (2 + index) + yy / 3)[..., None] * rng.random(3)
+        Image.fromarray((stripes * 255).astype(np.uint8)).save(folder / f"img{index}.png")
+    return folder
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    train.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+@pytest.fixture
+def folders(tmp_path: Path, rng: np.random.Generator) -> tuple[Path, Path]:
+    return write_images(tmp_path / "train", 3, rng), write_images(tmp_path / "val", 1, rng)
+
+
+def common_args(folders: tuple[Path, Path], out: Path, *extra: str) -> argparse.Namespace:
+    data, val = folders
+    return parse("--data", str(data), "--val", str(val), "--scale", "2", "--steps", "4", "--out", str(out),
+                 "--crop", "12", "--batch", "2", "--val-every", "2", "--log-every", "2",
+                 "--hparams", json.dumps({"features": 8, "blocks": 1}), *extra)
+
+
+def test_tiny_run_writes_a_loadable_model(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "tiny.safetensors"
+    assert train.run(common_args(folders, out, "--hfen", "0.1", "--loss", "mse", "--threads", "1")) == 0
+    loaded = load_network(out)
+    assert (loaded.family.name, loaded.scale) == ("fastsr", 2)
+    assert loaded.card["steps"] == 4 and "psnr_y" in loaded.card["validation"]
+    image = np.zeros((10, 10, 3), np.uint8)
+    assert NeuralUpscaler.from_file(out).upscale(UpscaleRequest(image, 2), JobContext()).shape == (20, 20, 3)
+
+
+def test_resume_continues_to_the_same_weights(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    # A constant learning rate makes the schedule independent of --steps.
+    constant = ("--min-lr-ratio", "1", "--warmup", "1")
+    straight = tmp_path / "straight.safetensors"
+    train.run(common_args(folders, straight, *constant))
+    first_half = tmp_path / "half.safetensors"
+    train.run(common_args(folders, first_half, "--steps", "2", *constant))
+    resumed = tmp_path / "resumed.safetensors"
+    train.run(common_args(folders, resumed, "--resume", str(first_half) + ".ckpt.safetensors", *constant))
+    expected, actual = load_network(straight).network.state_dict(), load_network(resumed).network.state_dict()
+    for key in expected:
+        np.testing.assert_allclose(actual[key].numpy(), expected[key].numpy(), atol=1e-6)
+
+
+def test_gan_fine_tune_and_realistic_degradation(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    psnr = tmp_path / "psnr.safetensors"
+    train.run(common_args(folders, psnr, "--steps", "2"))
+    sharp = tmp_path / "psnr-sharp.safetensors"
+    assert train.run(common_args(folders, sharp, "--gan", "--init", str(psnr), "--degrade", "realistic")) == 0
+    assert load_network(sharp).card["variant"] == "sharp"
+    assert NeuralUpscaler.from_file(psnr, sharp_path=sharp).descriptor.detail
+
+
+def test_gan_needs_an_initial_model(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="--init"):
+        train.run(common_args(folders, tmp_path / "x.safetensors", "--gan"))
+
+
+def test_crops_are_aligned_and_augmented(rng: np.random.Generator) -> None:
+    image = (rng.random((40, 40, 3)) * 255).astype(np.uint8)
+    sampler = CropSampler([image], scale=4, lr_crop=6, degrade="bicubic", rng=rng)
+    lr, hr = sampler.batch(5)
+    assert lr.shape == (5, 3, 6, 6) and hr.shape == (5, 3, 24, 24)
+    assert lr.min() >= 0 and hr.max() <= 1
+    assert len({dihedral(image, t).tobytes() for t in range(8)}) == 8
