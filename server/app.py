@@ -25,9 +25,11 @@ from .arguments import parse_material, parse_upscale
 from .config import ServerConfig
 from .context import JobContext
 from .device import describe_device
-from .jobs import RESULTS_ENDPOINT, Job, WorkerPool, error_reply
+from .jobs import RESULTS_ENDPOINT, Job, WorkerPool, error_reply, split_envelope
 from .registry import MATERIAL_MAPS, ModelRegistry
 from .security import CurveSettings, check_bind_policy, secure_router
+from .worker_link import BrokerLink
+from ..protocol.client import CurveClientKeys
 from .shm_exports import SegmentExporter
 from .version import __version__
 
@@ -50,6 +52,7 @@ class Server:
         self._pool = WorkerPool(self._zmq, config.workers, config.limits.max_queue, self._exports)
         self._jobs: dict[tuple[bytes, str], Job] = {}
         self._authenticator: Any = None
+        self._broker: BrokerLink | None = None
         self._immediate: dict[str, Callable[[list[Any], Request], Reply]] = {
             Op.PING: self._ping,
             Op.HELLO: self._hello,
@@ -79,13 +82,28 @@ class Server:
         self._pool.start()
         return self.endpoint
 
+    def attach(self, broker_address: str, curve: CurveClientKeys | None = None) -> str:
+        """Work for a broker instead of binding: connect to its backend and register."""
+        self._router.close(linger=0)
+        self._broker = BrokerLink(self._zmq, broker_address, self.config.limits.max_queue, curve, {
+            "pid": os.getpid(), "device": describe_device(self.config.device)})
+        self._router = self._broker.connect()
+        self._results.setsockopt(zmq.LINGER, 0)
+        self._results.bind(RESULTS_ENDPOINT)
+        self._pool.start()
+        self.endpoint = broker_address
+        return broker_address
+
     def serve_forever(self, stop: threading.Event) -> None:
         """Serve until `stop` is set."""
-        poller = zmq.Poller()
-        poller.register(self._router, zmq.POLLIN)
-        poller.register(self._results, zmq.POLLIN)
         tick_ms = max(1, int(self.config.progress_interval_s * 500))
+        poller, polled = zmq.Poller(), None
         while not stop.is_set():
+            if polled is not self._router:  # a worker that reconnected to its broker has a new socket
+                poller = zmq.Poller()
+                poller.register(self._router, zmq.POLLIN)
+                poller.register(self._results, zmq.POLLIN)
+                polled = self._router
             events = dict(poller.poll(tick_ms))
             if self._results in events:
                 self._drain(self._results, self._forward_result)
@@ -93,6 +111,8 @@ class Server:
                 self._drain(self._router, self._handle_frames)
             self._send_progress()
             self._exports.sweep()
+            if self._broker is not None:
+                self._router = self._broker.tick(self._router)
 
     def close(self) -> None:
         """Cancel running jobs, stop workers and close sockets."""
@@ -143,7 +163,9 @@ class Server:
         self._route(frames)
 
     def _handle_frames(self, frames: list[Any]) -> None:
-        routing, payload = _split_envelope(frames)
+        if self._broker is not None and self._broker.heard(frames):
+            return
+        routing, payload = split_envelope(frames)
         request_id: str | None = None
         if not payload:
             self._send(routing, error_reply(None, ErrorCode.BAD_REQUEST, "empty message"))
@@ -263,13 +285,6 @@ def _curve_settings(config: ServerConfig) -> CurveSettings | None:
     if config.curve_secret is None or config.curve_clients is None:
         return None
     return CurveSettings(config.curve_secret, config.curve_clients)
-
-
-def _split_envelope(frames: list[Any]) -> tuple[list[Any], list[Any]]:
-    """(routing frames, payload): a REQ peer adds an empty delimiter after its identity."""
-    if len(frames) > 1 and len(frames[1]) == 0:
-        return frames[:2], frames[2:]
-    return frames[:1], frames[1:]
 
 
 def _result(request: Request, data: dict[str, Any]) -> Reply:

@@ -83,7 +83,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return run_server(bind=resolve_address(args.bind), device=args.device, workers=args.workers,
                       limits=limits, diagnostic_models=args.diagnostic_models,
                       shared_memory=not args.no_shared_memory, curve_secret=args.curve_secret,
-                      curve_clients=args.curve_clients, insecure=args.insecure)
+                      curve_clients=args.curve_clients, insecure=args.insecure, threads=args.threads)
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    """Run a broker that spreads requests over worker processes."""
+    from .serve import run_broker
+
+    return run_broker(resolve_address(args.bind), args.backend, insecure=args.insecure)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run a worker process for a broker."""
+    from ..protocol.limits import Limits
+    from .serve import run_worker
+
+    return run_worker(args.broker, device=args.device, workers=args.workers,
+                      limits=Limits(max_queue=args.max_queue or Limits().max_queue),
+                      diagnostic_models=args.diagnostic_models, threads=args.threads)
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -250,6 +267,7 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     serve.add_argument("--bind", default=None, help="address to bind (default: $TEXFORGE_SERVER or tcp://127.0.0.1:5555)")
     serve.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     serve.add_argument("--workers", type=int, default=1, help="job worker threads")
+    serve.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
     serve.add_argument("--max-queue", type=int, default=None, help="jobs queued or running before `busy` (default 8)")
     serve.add_argument("--max-pixels", type=int, default=None, help="largest input image in pixels (default 8192x8192)")
     serve.add_argument("--max-message-mb", type=float, default=None, help="largest request in MiB (default 1024)")
@@ -267,6 +285,21 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text)
         _add_client_options(command, 5.0)
         command.set_defaults(func=func)
+
+    broker = sub.add_parser("broker", help="spread clients' requests over `texforge worker` processes")
+    broker.add_argument("--bind", default=None, help="client-facing address (default: $TEXFORGE_SERVER or tcp://127.0.0.1:5555)")
+    broker.add_argument("--backend", default="tcp://127.0.0.1:5556", help="address workers connect to")
+    broker.add_argument("--insecure", action="store_true", help="allow non-loopback binds without authentication")
+    broker.set_defaults(func=cmd_broker)
+
+    worker = sub.add_parser("worker", help="take jobs from a broker (one per GPU, or per machine)")
+    worker.add_argument("--broker", default="tcp://127.0.0.1:5556", help="the broker's backend address")
+    worker.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    worker.add_argument("--workers", type=int, default=1, help="job threads in this worker")
+    worker.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
+    worker.add_argument("--max-queue", type=int, default=None, help="jobs this worker holds at once (default 8)")
+    worker.add_argument("--diagnostic-models", action="store_true", help=argparse.SUPPRESS)
+    worker.set_defaults(func=cmd_worker)
 
     keys = sub.add_parser("keys", help="generate a CurveZMQ key pair for a server or a client")
     keys.add_argument("directory")

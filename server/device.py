@@ -33,11 +33,11 @@ def _checked_cuda(spec: str) -> str:
     return f"cuda:{index}"
 
 
-def configure_cpu_threads() -> int:
-    """Use every core the process may run on for intra-op parallelism; return the count."""
+def configure_cpu_threads(threads: int | None = None) -> int:
+    """Use `threads` (default: every core the process may run on) for intra-op parallelism."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    torch.set_num_threads(cores)
-    return cores
+    torch.set_num_threads(threads or cores)
+    return threads or cores
 
 
 def describe_device(device: str) -> str:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 _LISTENING = re.compile(r"listening on (\S+)")
+_BACKEND = re.compile(r"workers connect to (\S+)\)")
+_WORKING = re.compile(r"working for broker (\S+)")
 
 
 class ServerProcess:
@@ -23,6 +25,8 @@ class ServerProcess:
         self.address = address
         self.log_tail = log_tail
         """The server's most recent stderr lines (for failure messages)."""
+        self.backend = ""
+        """For a broker: the address workers connect to."""
 
     @property
     def pid(self) -> int:
@@ -61,12 +65,29 @@ def start_server_process(
     startup_timeout: float = 120.0,
 ) -> ServerProcess:
     """Start `texforge serve --bind BIND ...` and return once it listens."""
-    command = [sys.executable, "-m", "texforge.server.cli", "serve", "--bind", bind, *extra_args]
+    return _start(["serve", "--bind", bind, *extra_args], _LISTENING, env, startup_timeout)
+
+
+def start_broker_process(extra_args: Sequence[str] = (), startup_timeout: float = 60.0) -> ServerProcess:
+    """Start `texforge broker` on free loopback ports; `.address` is the client side, `.backend` the workers'."""
+    broker = _start(["broker", "--bind", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", *extra_args],
+                    _LISTENING, None, startup_timeout)
+    broker.backend = next(m.group(1) for line in broker.log_tail if (m := _BACKEND.search(line)))
+    return broker
+
+
+def start_worker_process(broker_backend: str, extra_args: Sequence[str] = (), startup_timeout: float = 120.0) -> ServerProcess:
+    """Start `texforge worker --broker BACKEND ...` and return once it works for the broker."""
+    return _start(["worker", "--broker", broker_backend, *extra_args], _WORKING, None, startup_timeout)
+
+
+def _start(arguments: list[str], ready: re.Pattern[str], env: dict[str, str] | None, timeout: float) -> ServerProcess:
+    command = [sys.executable, "-m", "texforge.server.cli", *arguments]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                text=True, env={**os.environ, **(env or {})})
     tail: deque[str] = deque(maxlen=200)
     try:
-        address = _wait_for_address(process, tail, startup_timeout)
+        address = _wait_for(process, ready, tail, timeout)
     except BaseException:
         process.kill()
         process.wait()
@@ -75,18 +96,18 @@ def start_server_process(
     return ServerProcess(process, address, tail)
 
 
-def _wait_for_address(process: subprocess.Popen, tail: deque[str], timeout: float) -> str:
+def _wait_for(process: subprocess.Popen, ready: re.Pattern[str], tail: deque[str], timeout: float) -> str:
     assert process.stderr is not None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = process.stderr.readline()
         if not line and process.poll() is not None:
-            raise RuntimeError(f"server exited with status {process.returncode}: {''.join(tail)}")
+            raise RuntimeError(f"process exited with status {process.returncode}: {''.join(tail)}")
         tail.append(line)
-        match = _LISTENING.search(line)
+        match = ready.search(line)
         if match:
             return match.group(1)
-    raise RuntimeError(f"server did not listen within {timeout:g} s: {''.join(tail)}")
+    raise RuntimeError(f"process not ready within {timeout:g} s: {''.join(tail)}")
 
 
 def _drain(process: subprocess.Popen, tail: deque[str]) -> None:

@@ -8,7 +8,10 @@ import threading
 from pathlib import Path
 
 from ..protocol.limits import Limits
+from ..protocol.client import CurveClientKeys
 from .app import Server
+from .broker import Broker
+from .registry import ModelRegistry
 from .catalog import build_registry
 from ..protocol.shm import is_local_address, shm_available
 from .config import ServerConfig
@@ -20,28 +23,65 @@ log = logging.getLogger(__name__)
 
 def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits | None = None,
                diagnostic_models: bool = False, shared_memory: bool = True, curve_secret: Path | None = None,
-               curve_clients: Path | None = None, insecure: bool = False) -> int:
+               curve_clients: Path | None = None, insecure: bool = False, threads: int | None = None) -> int:
     """Run a server in this process; return the exit status."""
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
     check_bind_policy(bind, CurveSettings(curve_secret, curve_clients) if curve_secret and curve_clients else None,
                       insecure)  # before loading models: fail in milliseconds, not seconds
     resolved = resolve_device(device)
-    configure_cpu_threads()
+    configure_cpu_threads(threads)
     registry = build_registry(resolved, diagnostic=diagnostic_models)
     config = ServerConfig(bind=bind, device=resolved, workers=workers, limits=limits or Limits(),
                           shared_memory=shared_memory and is_local_address(bind) and shm_available(),
                           curve_secret=curve_secret, curve_clients=curve_clients, insecure=insecure)
     server = Server(registry, config)
     endpoint = server.bind()
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    return _serve_until_signal(server, f"listening on {endpoint}", resolved, registry)
+
+
+def _serve_until_signal(server: Server, where: str, device: str, registry: "ModelRegistry") -> int:
+    stop = _stop_on_signals()
     names = ", ".join(d.name for d in registry.descriptors())
-    log.info("listening on %s (device %s; models: %s)", endpoint, describe_device(resolved), names)
+    log.info("%s (device %s; models: %s)", where, describe_device(device), names)
     try:
         server.serve_forever(stop)
     finally:
         server.close()
         log.info("stopped")
     return 0
+
+
+def run_worker(broker: str, device: str = "auto", workers: int = 1, limits: Limits | None = None,
+               diagnostic_models: bool = False, curve: "CurveClientKeys | None" = None,
+               threads: int | None = None) -> int:
+    """Run a worker process that takes jobs from a broker; return the exit status."""
+    resolved = resolve_device(device)
+    configure_cpu_threads(threads)
+    registry = build_registry(resolved, diagnostic=diagnostic_models)
+    server = Server(registry, ServerConfig(bind=broker, device=resolved, workers=workers, limits=limits or Limits()))
+    server.attach(broker, curve)
+    return _serve_until_signal(server, f"working for broker {broker}", resolved, registry)
+
+
+def run_broker(frontend: str, backend: str, insecure: bool = False) -> int:
+    """Run a broker in this process; return the exit status."""
+    for address in (frontend, backend):
+        check_bind_policy(address, None, insecure)
+    broker = Broker(frontend, backend)
+    front, back = broker.bind()
+    stop = _stop_on_signals()
+    log.info("listening on %s (broker; workers connect to %s)", front, back)
+    try:
+        broker.serve_forever(stop)
+    finally:
+        broker.close()
+        log.info("stopped")
+    return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
