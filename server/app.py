@@ -68,7 +68,7 @@ class Server:
         """Bind the ROUTER (a `*` port picks a free one) and start workers; return the endpoint."""
         limits = self.config.limits
         curve = _curve_settings(self.config)
-        check_bind_policy(self.config.bind, curve, self.config.insecure)
+        check_bind_policy(self.config.bind, curve is not None, self.config.insecure)
         if curve is not None:
             self._authenticator = secure_router(self._zmq, self._router, curve)
         self._router.setsockopt(zmq.LINGER, 0)

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import zmq
@@ -24,10 +25,20 @@ from ..protocol.limits import Limits
 from ..protocol.messages import Reply, Request
 from .broker_protocol import HEARTBEAT, HEARTBEAT_S, LIVENESS, READY, control, parse_control
 from .jobs import error_reply, split_envelope
+from .security import CurveServer
 
 log = logging.getLogger(__name__)
 
 _FINAL = (ReplyType.RESULT, ReplyType.ERROR)
+
+
+@dataclass(frozen=True)
+class BrokerCurve:
+    """CurveZMQ for a broker: its secret key, and allow-lists for clients and for workers."""
+
+    secret_file: Path
+    clients_dir: Path | None
+    workers_dir: Path | None
 
 
 @dataclass
@@ -58,8 +69,10 @@ class Broker:
     """Load-balancing broker between clients and workers."""
 
     def __init__(self, frontend: str, backend: str, context: zmq.Context | None = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, curve: BrokerCurve | None = None) -> None:
         self.limits = limits or Limits()
+        self.curve = curve
+        self._authenticator: CurveServer | None = None
         self._zmq = context or zmq.Context.instance()
         self._frontend = self._zmq.socket(zmq.ROUTER)
         self._backend = self._zmq.socket(zmq.ROUTER)
@@ -71,6 +84,12 @@ class Broker:
 
     def bind(self) -> tuple[str, str]:
         """Bind both sides; return (frontend, backend) endpoints."""
+        if self.curve is not None:
+            self._authenticator = CurveServer(self._zmq, self.curve.secret_file)
+            if self.curve.clients_dir is not None:
+                self._authenticator.protect(self._frontend, "clients", self.curve.clients_dir)
+            if self.curve.workers_dir is not None:
+                self._authenticator.protect(self._backend, "workers", self.curve.workers_dir)
         for socket, address in ((self._frontend, self._frontend_address), (self._backend, self._backend_address)):
             socket.setsockopt(zmq.LINGER, 0)
             socket.setsockopt(zmq.ROUTER_MANDATORY, 1)
@@ -98,6 +117,8 @@ class Broker:
         """Close both sockets."""
         self._frontend.close(linger=0)
         self._backend.close(linger=0)
+        if self._authenticator is not None:
+            self._authenticator.stop()
 
     # --- plumbing ------------------------------------------------------------------------
 

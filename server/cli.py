@@ -90,7 +90,14 @@ def cmd_broker(args: argparse.Namespace) -> int:
     """Run a broker that spreads requests over worker processes."""
     from .serve import run_broker
 
-    return run_broker(resolve_address(args.bind), args.backend, insecure=args.insecure)
+    from .broker import BrokerCurve
+
+    curve = None
+    if args.curve_secret is not None:
+        curve = BrokerCurve(args.curve_secret, args.curve_clients, args.curve_workers)
+    elif args.curve_clients or args.curve_workers:
+        raise CliError("--curve-clients/--curve-workers need --curve-secret (the broker's .key_secret)")
+    return run_broker(resolve_address(args.bind), args.backend, insecure=args.insecure, curve=curve)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -98,9 +105,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from ..protocol.limits import Limits
     from .serve import run_worker
 
+    if bool(args.broker_key) != bool(args.worker_cert):
+        raise CliError("CurveZMQ needs both --broker-key (the broker's .key) and --worker-cert (this worker's .key_secret)")
+    curve = CurveClientKeys.from_files(args.broker_key, args.worker_cert) if args.broker_key else None
     return run_worker(args.broker, device=args.device, workers=args.workers,
                       limits=Limits(max_queue=args.max_queue or Limits().max_queue),
-                      diagnostic_models=args.diagnostic_models, threads=args.threads)
+                      diagnostic_models=args.diagnostic_models, threads=args.threads, curve=curve)
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -290,6 +300,9 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     broker.add_argument("--bind", default=None, help="client-facing address (default: $TEXFORGE_SERVER or tcp://127.0.0.1:5555)")
     broker.add_argument("--backend", default="tcp://127.0.0.1:5556", help="address workers connect to")
     broker.add_argument("--insecure", action="store_true", help="allow non-loopback binds without authentication")
+    broker.add_argument("--curve-secret", type=Path, default=None, help="CurveZMQ: the broker's .key_secret file")
+    broker.add_argument("--curve-clients", type=Path, default=None, help="folder of allowed client .key files")
+    broker.add_argument("--curve-workers", type=Path, default=None, help="folder of allowed worker .key files")
     broker.set_defaults(func=cmd_broker)
 
     worker = sub.add_parser("worker", help="take jobs from a broker (one per GPU, or per machine)")
@@ -298,6 +311,8 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     worker.add_argument("--workers", type=int, default=1, help="job threads in this worker")
     worker.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
     worker.add_argument("--max-queue", type=int, default=None, help="jobs this worker holds at once (default 8)")
+    worker.add_argument("--broker-key", default=None, help="CurveZMQ: the broker's public .key file")
+    worker.add_argument("--worker-cert", default=None, help="CurveZMQ: this worker's .key_secret file")
     worker.add_argument("--diagnostic-models", action="store_true", help=argparse.SUPPRESS)
     worker.set_defaults(func=cmd_worker)
 

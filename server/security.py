@@ -32,9 +32,9 @@ class CurveSettings:
     allowed_clients_dir: Path
 
 
-def check_bind_policy(bind: str, curve: CurveSettings | None, insecure: bool) -> None:
+def check_bind_policy(bind: str, authenticated: bool, insecure: bool) -> None:
     """Refuse an open network bind without keys; warn loudly when the user insists."""
-    if is_local_address(bind) or curve is not None:
+    if is_local_address(bind) or authenticated:
         return
     if not insecure:
         raise InsecureBindError(
@@ -73,19 +73,35 @@ def load_public_key(path: Path) -> bytes:
     return public
 
 
-def secure_router(context: zmq.Context, router: zmq.Socket, curve: CurveSettings) -> ThreadAuthenticator:
-    """Make `router` a CURVE server that admits only the allowed client keys; return the authenticator."""
-    if not curve.allowed_clients_dir.is_dir():
-        raise ValueError(f"{curve.allowed_clients_dir}: no such folder of client public keys")
-    allowed = sorted(curve.allowed_clients_dir.glob("*.key"))
-    if not allowed:
-        raise ValueError(f"{curve.allowed_clients_dir} holds no client public keys (*.key)")
-    public, secret = load_secret_certificate(curve.server_secret_file)
-    authenticator = ThreadAuthenticator(context, log=logging.getLogger("texforge.server.auth"))
-    authenticator.start()
-    authenticator.configure_curve(domain="*", location=str(curve.allowed_clients_dir))
-    router.curve_secretkey = secret
-    router.curve_publickey = public
-    router.curve_server = True
-    log.info("CurveZMQ on: %d allowed client keys in %s", len(allowed), curve.allowed_clients_dir)
-    return authenticator
+class CurveServer:
+    """One ZAP authenticator for the process; each protected socket gets its own allow-list (ZAP domain)."""
+
+    def __init__(self, context: zmq.Context, secret_file: Path) -> None:
+        self._public, self._secret = load_secret_certificate(secret_file)
+        self._authenticator = ThreadAuthenticator(context, log=logging.getLogger("texforge.server.auth"))
+        self._authenticator.start()
+
+    def protect(self, socket: zmq.Socket, domain: str, allowed_dir: Path) -> None:
+        """Make `socket` a CURVE server admitting only the public keys (*.key) in `allowed_dir`."""
+        if not allowed_dir.is_dir():
+            raise ValueError(f"{allowed_dir}: no such folder of allowed public keys")
+        allowed = sorted(allowed_dir.glob("*.key"))
+        if not allowed:
+            raise ValueError(f"{allowed_dir} holds no public keys (*.key)")
+        self._authenticator.configure_curve(domain=domain, location=str(allowed_dir))
+        socket.zap_domain = domain.encode()
+        socket.curve_secretkey = self._secret
+        socket.curve_publickey = self._public
+        socket.curve_server = True
+        log.info("CurveZMQ on (%s): %d allowed keys in %s", domain, len(allowed), allowed_dir)
+
+    def stop(self) -> None:
+        """Stop the authenticator thread."""
+        self._authenticator.stop()
+
+
+def secure_router(context: zmq.Context, router: zmq.Socket, curve: CurveSettings) -> CurveServer:
+    """Make a server's ROUTER a CURVE server for the allowed client keys; return the authenticator."""
+    server = CurveServer(context, curve.server_secret_file)
+    server.protect(router, "clients", curve.allowed_clients_dir)
+    return server

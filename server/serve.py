@@ -10,12 +10,12 @@ from pathlib import Path
 from ..protocol.limits import Limits
 from ..protocol.client import CurveClientKeys
 from .app import Server
-from .broker import Broker
+from .broker import Broker, BrokerCurve
 from .registry import ModelRegistry
 from .catalog import build_registry
 from ..protocol.shm import is_local_address, shm_available
 from .config import ServerConfig
-from .security import CurveSettings, check_bind_policy
+from .security import check_bind_policy
 from .device import configure_cpu_threads, describe_device, resolve_device
 
 log = logging.getLogger(__name__)
@@ -27,8 +27,8 @@ def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits
     """Run a server in this process; return the exit status."""
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
-    check_bind_policy(bind, CurveSettings(curve_secret, curve_clients) if curve_secret and curve_clients else None,
-                      insecure)  # before loading models: fail in milliseconds, not seconds
+    # before loading models: fail in milliseconds, not seconds
+    check_bind_policy(bind, authenticated=bool(curve_secret and curve_clients), insecure=insecure)
     resolved = resolve_device(device)
     configure_cpu_threads(threads)
     registry = build_registry(resolved, diagnostic=diagnostic_models)
@@ -64,11 +64,11 @@ def run_worker(broker: str, device: str = "auto", workers: int = 1, limits: Limi
     return _serve_until_signal(server, f"working for broker {broker}", resolved, registry)
 
 
-def run_broker(frontend: str, backend: str, insecure: bool = False) -> int:
+def run_broker(frontend: str, backend: str, insecure: bool = False, curve: BrokerCurve | None = None) -> int:
     """Run a broker in this process; return the exit status."""
-    for address in (frontend, backend):
-        check_bind_policy(address, None, insecure)
-    broker = Broker(frontend, backend)
+    check_bind_policy(frontend, authenticated=curve is not None and curve.clients_dir is not None, insecure=insecure)
+    check_bind_policy(backend, authenticated=curve is not None and curve.workers_dir is not None, insecure=insecure)
+    broker = Broker(frontend, backend, curve=curve)
     front, back = broker.bind()
     stop = _stop_on_signals()
     log.info("listening on %s (broker; workers connect to %s)", front, back)

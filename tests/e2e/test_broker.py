@@ -90,3 +90,40 @@ def test_killing_a_worker_mid_job_loses_no_request(broker) -> None:
     finally:
         first.stop()
         second.stop()
+
+
+def test_curve_between_clients_broker_and_workers(tmp_path) -> None:
+    from texforge.protocol import CurveClientKeys, ServerUnavailableError
+    from texforge.server.security import generate_keys
+
+    broker_public, broker_secret = generate_keys(tmp_path / "broker", "broker")
+    _, alice = generate_keys(tmp_path / "clients", "alice")
+    _, good_worker = generate_keys(tmp_path / "workers", "gpu0")
+    _, rogue_worker = generate_keys(tmp_path / "rogue", "rogue")
+    curve_args = ["--curve-secret", str(broker_secret), "--curve-clients", str(tmp_path / "clients"),
+                  "--curve-workers", str(tmp_path / "workers")]
+    with start_broker_process(curve_args) as broker:
+        alice_keys = CurveClientKeys.from_files(broker_public, alice)
+        with start_worker_process(broker.backend, ["--device", "cpu", "--threads", "1", "--broker-key",
+                                                   str(broker_public), "--worker-cert", str(rogue_worker)]):
+            time.sleep(1.5)
+            with Client(broker.address, curve=alice_keys, timeout=5) as client, pytest.raises(RemoteError) as excinfo:
+                client.ping()
+            assert "no worker" in excinfo.value.message, "a worker with an unknown key must not register"
+        with start_worker_process(broker.backend, ["--device", "cpu", "--threads", "1", "--broker-key",
+                                                   str(broker_public), "--worker-cert", str(good_worker)]):
+            wait_for_workers_with(broker.address, alice_keys)
+            with Client(broker.address, timeout=1.5, connect_timeout=1.5) as stranger, pytest.raises(ServerUnavailableError):
+                stranger.ping()
+
+
+def wait_for_workers_with(address: str, keys, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    with Client(address, timeout=2, curve=keys) as client:
+        while time.monotonic() < deadline:
+            try:
+                client.ping()
+                return
+            except RemoteError:
+                time.sleep(0.2)
+    raise AssertionError("the keyed worker never registered")
