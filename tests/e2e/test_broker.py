@@ -28,9 +28,9 @@ def start_worker(broker, *args: str):
     return start_worker_process(broker.backend, ["--device", "cpu", "--diagnostic-models", "--threads", "1", *args])
 
 
-def wait_for_workers(address: str, seconds: float = 10.0) -> None:
+def wait_for_workers(address: str, seconds: float = 15.0, keys=None) -> None:
     deadline = time.monotonic() + seconds
-    with Client(address, timeout=2) as client:
+    with Client(address, timeout=2, curve=keys) as client:
         while time.monotonic() < deadline:
             try:
                 client.ping()
@@ -112,18 +112,7 @@ def test_curve_between_clients_broker_and_workers(tmp_path) -> None:
             assert "no worker" in excinfo.value.message, "a worker with an unknown key must not register"
         with start_worker_process(broker.backend, ["--device", "cpu", "--threads", "1", "--broker-key",
                                                    str(broker_public), "--worker-cert", str(good_worker)]):
-            wait_for_workers_with(broker.address, alice_keys)
+            wait_for_workers(broker.address, keys=alice_keys)
             with Client(broker.address, timeout=1.5, connect_timeout=1.5) as stranger, pytest.raises(ServerUnavailableError):
                 stranger.ping()
 
-
-def wait_for_workers_with(address: str, keys, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    with Client(address, timeout=2, curve=keys) as client:
-        while time.monotonic() < deadline:
-            try:
-                client.ping()
-                return
-            except RemoteError:
-                time.sleep(0.2)
-    raise AssertionError("the keyed worker never registered")
