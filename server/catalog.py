@@ -1,21 +1,49 @@
-"""Which models a server offers: the explicit list, built once at start-up."""
+"""Which models a server offers: an explicit list, loaded once at start-up.
+
+Order is preference: the first registered model of a kind is its default, and a request for
+a scale the default lacks gets the first model that has it. On CPU the fast networks lead; on
+CUDA the quality ones do. Baselines come last: always there, never the default while a
+trained model exists.
+"""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from .models.bicubic import BicubicUpscaler
 from .models.diagnostic import FailingUpscaler, SlowUpscaler
 from .registry import ModelRegistry
 
 log = logging.getLogger(__name__)
 
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
-def build_registry(device: str, diagnostic: bool = False) -> ModelRegistry:
-    """Registry of the shipped models for `device`; neural defaults first, baselines last."""
+UPSCALERS_CPU = ("fast-x4", "fast-x2", "quality-x4", "quality-x2")
+UPSCALERS_CUDA = ("quality-x4", "quality-x2", "fast-x4", "fast-x2")
+MATERIAL_MODELS = ("material-1shot", "material-2shot")
+
+
+def build_registry(device: str, diagnostic: bool = False, weights_dir: Path = WEIGHTS_DIR) -> ModelRegistry:
+    """Registry of the shipped models found in `weights_dir`, for `device`."""
+    from .material.models import HeuristicMaterialModel, NeuralMaterialModel
+    from .sr.upscaler import BicubicUpscaler, NeuralUpscaler
+
     registry = ModelRegistry()
-    registry.add(BicubicUpscaler())
+    preference = UPSCALERS_CUDA if device.startswith("cuda") else UPSCALERS_CPU
+    for name in preference:
+        path = weights_dir / f"{name}.safetensors"
+        if path.exists():
+            sharp = weights_dir / f"{name.replace('quality', 'sharp')}.safetensors"
+            partner = sharp if name.startswith("quality") and sharp.exists() else None
+            registry.add(NeuralUpscaler.from_file(path, name=name, device=device, sharp_path=partner))
+    registry.add(BicubicUpscaler(device=device))
+    for name in MATERIAL_MODELS:
+        path = weights_dir / f"{name}.safetensors"
+        if path.exists():
+            registry.add(NeuralMaterialModel.from_file(path, device=device, name=name))
+    registry.add(HeuristicMaterialModel())
     if diagnostic:
         registry.add(SlowUpscaler())
         registry.add(FailingUpscaler())
+    log.info("models: %s", ", ".join(d.name for d in registry.descriptors()))
     return registry

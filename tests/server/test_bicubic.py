@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from texforge.server.context import JobContext
-from texforge.server.models.bicubic import BicubicUpscaler
+from texforge.server.sr.upscaler import BicubicUpscaler
 from texforge.server.registry import UpscaleRequest
 
 

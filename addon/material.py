@@ -1,0 +1,113 @@
+"""Create a material from photos through the server: snapshot, work, apply (bpy on the main thread)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import dataclass
+
+import bpy
+import numpy as np
+
+from . import apply_plan, blender_images, remote
+from .jobs import Job, ProgressCallback
+from .pixels import linear_to_srgb, to_rgba
+from .specular import specular_inputs
+from .wiring import MAP_SLOTS, NON_COLOR, image_name, plan_material
+
+
+@dataclass(frozen=True)
+class MaterialRequest:
+    """What the user asked for."""
+
+    material_name: str
+    model: str
+    size: int
+    refine_steps: int
+    tileable: bool
+    assign_to: str
+    """Name of the object that gets the material ('' for none)."""
+
+
+def photo_pixels(image: bpy.types.Image) -> np.ndarray:
+    """An image's RGB as the server expects photos: uint8 sRGB, or sRGB-encoded float32 for float images."""
+    rgb = blender_images.read_rgba(image)[..., :3]
+    if image.is_float:
+        return np.ascontiguousarray(linear_to_srgb(rgb))
+    return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+
+
+def load_photo(path: str) -> np.ndarray:
+    """Read a photo file through Blender without leaving an image datablock behind."""
+    absolute = bpy.path.abspath(path)
+    if not os.path.isfile(absolute):
+        raise FileNotFoundError(f"no photo at {absolute}")
+    known = {image.name for image in bpy.data.images}
+    image = bpy.data.images.load(absolute, check_existing=True)
+    try:
+        if not blender_images.has_pixels(image):
+            raise ValueError(f"Blender cannot read {absolute}")
+        return photo_pixels(image)
+    finally:
+        if image.name not in known:
+            bpy.data.images.remove(image)
+
+
+def material_name_for(path_or_name: str) -> str:
+    """`/photos/oak_flash.jpg` -> `oak_flash`."""
+    return os.path.splitext(os.path.basename(bpy.path.abspath(path_or_name)))[0] or "texforge material"
+
+
+def material_job(request: MaterialRequest, flash: np.ndarray, guide: np.ndarray | None,
+                 settings: remote.ServerSettings) -> Job:
+    """A job that estimates the maps and, on the main thread, builds the material."""
+    size = request.size if request.size > 0 else None
+    options = remote.MaterialOptions(request.model or None, size, request.refine_steps, request.tileable)
+
+    def work(progress: ProgressCallback, cancel_event: threading.Event) -> dict[str, np.ndarray]:
+        return remote.estimate_material(settings, flash, guide, options, progress, cancel_event)
+
+    shots = "2-shot" if guide is not None else "1-shot"
+    return Job(label=f"Material {request.material_name} ({shots})", work=work,
+               apply=functools.partial(apply_material_maps, request), explain=remote.explain)
+
+
+def blender_maps(maps: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+    """Server maps -> the images of the plan (straight RGBA) and the material's IOR."""
+    specular = specular_inputs(maps["specular"])
+    images = {
+        "albedo": to_rgba(maps["albedo"]),
+        "specular_level": to_rgba(specular.level),
+        "specular_tint": to_rgba(specular.tint),
+        "roughness": to_rgba(maps["roughness"]),
+        "normal": to_rgba(maps["normal"]),
+    }
+    return images, specular.ior
+
+
+def apply_material_maps(request: MaterialRequest, maps: dict[str, np.ndarray]) -> str:
+    """Create the images and the material, assign it; on any failure remove what was made."""
+    pixels, ior = blender_maps(maps)
+    plan = plan_material(request.material_name, pixels, ior)
+    created_images: list[bpy.types.Image] = []
+    material = None
+    try:
+        images = {}
+        for slot in MAP_SLOTS:
+            image = blender_images.new_image(image_name(request.material_name, slot.key), pixels[slot.key],
+                                             float_buffer=slot.colorspace == NON_COLOR, colorspace=slot.colorspace)
+            created_images.append(image)
+            blender_images.store_image(image)
+            images[slot.key] = image
+        material = apply_plan.new_material(plan, images)
+    except Exception:  # roll back every datablock made so far, then let the job report it
+        if material is not None:
+            bpy.data.materials.remove(material)
+        for image in created_images:
+            bpy.data.images.remove(image)
+        raise
+    assigned = apply_plan.assign_material(material, bpy.data.objects.get(request.assign_to))
+    where = f", assigned to {request.assign_to}" if assigned else ""
+    return f"created material {material.name}{where}"
+

@@ -1,0 +1,57 @@
+"""Operator: create a Principled BSDF material from a flash photo (and an optional guide photo)."""
+
+from __future__ import annotations
+
+import bpy
+
+from .. import material, runtime
+from .upscale_image import report_started_or_finished
+
+
+class MaterialSettings:
+    """Properties shared by the material operators (a mix-in: no bpy base class)."""
+
+    model: bpy.props.StringProperty(name="Model", default="",
+                                    description="Server material model; empty uses the server's default")
+    size: bpy.props.IntProperty(name="Size", default=1024, min=0, max=8192,
+                                description="Longer side of the maps in pixels (0 keeps the photo's size)")
+    refine_steps: bpy.props.IntProperty(name="Refine steps", default=0, min=0, max=2000,
+                                        description="Test-time refinement of the maps against the photo (slower, closer)")
+    tileable: bpy.props.BoolProperty(name="Tileable", default=False,
+                                     description="Make the maps tile seamlessly")
+    synchronous: bpy.props.BoolProperty(name="Synchronous", default=False, options={'SKIP_SAVE'},
+                                        description="Wait for the result (scripts, tests); the UI runs it in the background")
+
+    def request_for(self, context: bpy.types.Context, material_name: str) -> material.MaterialRequest:
+        """This operator's settings, for a material called `material_name`."""
+        target = context.active_object.name if getattr(context, "active_object", None) else ""
+        return material.MaterialRequest(material_name, self.model, self.size, self.refine_steps,
+                                        self.tileable, target)
+
+
+class TEXFORGE_OT_material_from_photos(MaterialSettings, bpy.types.Operator):
+    """Estimate albedo, specular, roughness and normal maps from photos and wire them into a new material"""
+
+    bl_idname = "texforge.material_from_photos"
+    bl_label = "Create material from photos"
+    bl_options = {'REGISTER', 'UNDO'}
+
+    flash_path: bpy.props.StringProperty(name="Flash photo", subtype='FILE_PATH',
+                                         description="Photo of a flat surface lit by the camera's flash")
+    guide_path: bpy.props.StringProperty(name="Guide photo", subtype='FILE_PATH',
+                                         description="Optional photo of the same surface without flash (2-shot)")
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        if not self.flash_path:
+            self.report({'ERROR'}, "choose a flash photo first")
+            return {'CANCELLED'}
+        try:
+            flash = material.load_photo(self.flash_path)
+            guide = material.load_photo(self.guide_path) if self.guide_path else None
+        except (OSError, ValueError, RuntimeError) as error:
+            self.report({'ERROR'}, str(error))
+            return {'CANCELLED'}
+        request = self.request_for(context, material.material_name_for(self.flash_path))
+        job = material.material_job(request, flash, guide, runtime.server_settings())
+        runtime.start(job, self.synchronous)
+        return report_started_or_finished(self, job, self.synchronous)

@@ -1,0 +1,82 @@
+"""Operator: upscale one image into a new `<name>_x<scale>` image."""
+
+from __future__ import annotations
+
+import bpy
+
+from .. import blender_images, runtime, upscale
+from ..jobs import JobState
+
+SCALE_ITEMS = (("2", "2x", "Twice the width and height"), ("4", "4x", "Four times the width and height"))
+
+
+class UpscaleSettings:
+    """Properties shared by the upscale operators (a mix-in: no bpy base class)."""
+
+    scale: bpy.props.EnumProperty(name="Scale", items=SCALE_ITEMS, default="2")
+    model: bpy.props.StringProperty(name="Model", default="",
+                                    description="Server model name; empty uses the server's default")
+    tileable: bpy.props.BoolProperty(name="Tileable", default=False,
+                                     description="Wrap around the edges so a seamless texture stays seamless")
+    detail: bpy.props.FloatProperty(name="Detail", default=0.5, min=0.0, max=1.0,
+                                    description="0 = smooth (PSNR model), 1 = sharp (GAN model), where the model has both")
+    replace_usages: bpy.props.BoolProperty(name="Replace in materials", default=True,
+                                           description="Use the new image in every node that shows the original")
+    synchronous: bpy.props.BoolProperty(name="Synchronous", default=False, options={'SKIP_SAVE'},
+                                        description="Wait for the result (scripts, tests); the UI runs it in the background")
+
+    def request_for(self, image_name: str) -> upscale.UpscaleRequest:
+        """This operator's settings for one image."""
+        return upscale.UpscaleRequest(image_name, int(self.scale), self.model, self.tileable,
+                                      self.detail, self.replace_usages)
+
+
+def context_image(context: bpy.types.Context) -> bpy.types.Image | None:
+    """The Image Editor's image, or the active Image Texture node's image."""
+    space = getattr(context, "space_data", None)
+    if space is not None and space.type == 'IMAGE_EDITOR' and space.image is not None:
+        return space.image
+    node = getattr(context, "active_node", None)
+    return getattr(node, "image", None) if node is not None else None
+
+
+class TEXFORGE_OT_upscale_image(UpscaleSettings, bpy.types.Operator):
+    """Upscale the image with the texforge server into a new image (the original is kept)"""
+
+    bl_idname = "texforge.upscale_image"
+    bl_label = "Upscale texture"
+    bl_options = {'REGISTER', 'UNDO'}
+
+    image_name: bpy.props.StringProperty(name="Image", default="",
+                                         description="Image to upscale; empty uses the image in the editor or active node")
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if context_image(context) is None and not bpy.data.images:
+            cls.poll_message_set("Open an image in the Image Editor or select an Image Texture node")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        image = bpy.data.images.get(self.image_name) if self.image_name else context_image(context)
+        if image is None:
+            self.report({'ERROR'}, f"no image named {self.image_name!r}" if self.image_name else "no image to upscale")
+            return {'CANCELLED'}
+        if not blender_images.has_pixels(image):
+            self.report({'ERROR'}, f"{image.name} has no pixels (missing file?)")
+            return {'CANCELLED'}
+        job = upscale.upscale_job(self.request_for(image.name), upscale.snapshot(image), runtime.server_settings())
+        runtime.start(job, self.synchronous)
+        return report_started_or_finished(self, job, self.synchronous)
+
+
+def report_started_or_finished(operator: bpy.types.Operator, job, synchronous: bool) -> set[str]:
+    """Report a synchronous job's outcome, or that a background job started."""
+    if not synchronous:
+        operator.report({'INFO'}, f"texforge: {job.label} started")
+        return {'FINISHED'}
+    if job.state is JobState.SUCCEEDED:
+        operator.report({'INFO'}, job.message)
+        return {'FINISHED'}
+    operator.report({'ERROR'}, job.message)
+    return {'CANCELLED'}

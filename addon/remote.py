@@ -1,0 +1,101 @@
+"""Server calls made from worker threads: the vendored protocol client only, never bpy."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .jobs import ProgressCallback
+from .protocol import Client, JobCancelledError, ProtocolError, RemoteError, ServerUnavailableError
+
+ADDRESS_ENV_VAR = "TEXFORGE_SERVER"
+CONNECT_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where the server is and how long to wait for it."""
+
+    address: str
+    timeout: float
+    """Longest silence tolerated from the server while a job runs (seconds)."""
+
+
+def effective_address(preference: str) -> str:
+    """$TEXFORGE_SERVER when set, else the add-on preference."""
+    return os.environ.get(ADDRESS_ENV_VAR) or preference
+
+
+def _client(settings: ServerSettings) -> Client:
+    return Client(settings.address, timeout=settings.timeout,
+                  connect_timeout=min(CONNECT_TIMEOUT_S, settings.timeout))
+
+
+def explain(error: BaseException) -> str:
+    """One line a user can act on."""
+    if isinstance(error, ServerUnavailableError):
+        return (f"no texforge server answers at {error.address}. Start one (`texforge serve`, or "
+                "'Start local server' in the add-on preferences) or check the address")
+    if isinstance(error, JobCancelledError):
+        return "cancelled"
+    if isinstance(error, RemoteError):
+        return f"the server refused the job ({error.code}): {error.message}"
+    if isinstance(error, ProtocolError):
+        return f"protocol error: {error.message}"
+    return f"unexpected error ({type(error).__name__}): {error}"
+
+
+def fetch_server_info(settings: ServerSettings) -> dict[str, Any]:
+    """`hello` and `models` in one go: {"hello": {...}, "models": {...}}."""
+    with _client(settings) as client:
+        return {"hello": client.hello(), "models": client.models()}
+
+
+@dataclass(frozen=True)
+class UpscaleOptions:
+    """Arguments of an upscale request."""
+
+    scale: int
+    model: str | None
+    tileable: bool
+    normal_map: bool
+    detail: float | None
+    colorspace: str
+
+
+def upscale(settings: ServerSettings, image: np.ndarray, options: UpscaleOptions,
+            progress: ProgressCallback, cancel_event: threading.Event) -> np.ndarray:
+    """Upscale one wire image; raises the protocol's errors."""
+    with _client(settings) as client:
+        return client.upscale(image, scale=options.scale, model=options.model or None,
+                              tileable=options.tileable, normal_map=options.normal_map,
+                              detail=options.detail, colorspace=options.colorspace,
+                              progress=progress, cancel_event=cancel_event)
+
+
+@dataclass(frozen=True)
+class MaterialOptions:
+    """Arguments of a material request."""
+
+    model: str | None
+    size: int | None
+    refine_steps: int
+    tileable: bool
+
+
+def estimate_material(settings: ServerSettings, flash: np.ndarray, guide: np.ndarray | None,
+                      options: MaterialOptions, progress: ProgressCallback,
+                      cancel_event: threading.Event) -> dict[str, np.ndarray]:
+    """Estimate SVBRDF maps from photos; returns the maps keyed by name."""
+    with _client(settings) as client:
+        maps, _info = client.material(flash, guide, model=options.model or None, size=options.size,
+                                      refine_steps=options.refine_steps, tileable=options.tileable,
+                                      progress=progress, cancel_event=cancel_event)
+    missing = {"albedo", "specular", "normal", "roughness"} - set(maps)
+    if missing:
+        raise RemoteError("internal", f"the result lacks the maps {sorted(missing)}")
+    return maps

@@ -1,0 +1,125 @@
+"""Blender side of test_blender_material.py: build materials from maps and from photos, headless."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from typing import Any
+
+import bpy
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+
+ARGS = harness.arguments()
+addon = harness.install_extension(ARGS["zip"])
+PREFS = harness.preferences()
+PREFS.server_address = ARGS["server"]
+PREFS.timeout = 60.0
+bpy.ops.mesh.primitive_uv_sphere_add()
+SPHERE = bpy.context.active_object
+
+
+def generated_maps(size: int = 16) -> dict[str, np.ndarray]:
+    """Maps as the server returns them: float32 in [0, 1], albedo/specular sRGB-encoded."""
+    rng = np.random.default_rng(7)
+    normal = np.zeros((size, size, 3), np.float32)
+    normal[:] = (0.5, 0.5, 1.0)
+    gloss = rng.uniform(0.2, 0.8, (size, size, 1)).astype(np.float32)
+    return {"albedo": rng.uniform(0, 1, (size, size, 3)).astype(np.float32),
+            "specular": np.full((size, size, 3), 0.2232, np.float32),  # sRGB of F0 = 0.04
+            "normal": normal, "glossiness": gloss, "roughness": 1.0 - gloss}
+
+
+def describe(material: bpy.types.Material) -> dict[str, Any]:
+    """Node types, links and image colour spaces of a material, as plain data."""
+    tree = material.node_tree
+    return {
+        "name": material.name,
+        "nodes": {node.name: node.bl_idname for node in tree.nodes},
+        "links": sorted([link.from_node.name, link.from_socket.name, link.to_node.name, link.to_socket.name]
+                        for link in tree.links),
+        "colorspaces": {node.name: node.image.colorspace_settings.name
+                        for node in tree.nodes if node.bl_idname == "ShaderNodeTexImage"},
+        "packed": all(node.image.packed_file is not None
+                      for node in tree.nodes if node.bl_idname == "ShaderNodeTexImage"),
+        "ior": tree.nodes["Principled BSDF"].inputs["IOR"].default_value,
+        "assigned": SPHERE.active_material == material,
+    }
+
+
+def maps_to_material() -> dict[str, Any]:
+    request = addon.material.MaterialRequest("generated", "", 0, 0, False, SPHERE.name)
+    message = addon.material.apply_material_maps(request, generated_maps())
+    facts = describe(bpy.data.materials["generated"])
+    level = addon.blender_images.read_rgba(bpy.data.images["generated_specular_level"])
+    return {**facts, "message": message, "mean_specular_level": float(level[..., 0].mean())}
+
+
+def material_models() -> dict[str, Any]:
+    bpy.ops.texforge.test_connection(synchronous=True)
+    return {"names": [model["name"] for model in addon.runtime.CONNECTION.models if model["kind"] == "material"]}
+
+
+def write_flash_photo(path: str, size: int = 64) -> None:
+    """A synthetic flash photo: a brown surface with a bright centre, saved as PNG through Blender."""
+    y, x = np.mgrid[0:size, 0:size] / (size - 1) - 0.5
+    falloff = np.exp(-(x ** 2 + y ** 2) * 6.0)[..., None]
+    rgba = np.ones((size, size, 4), np.float32)
+    rgba[..., :3] = np.clip(np.array([0.45, 0.3, 0.2]) * (0.4 + 0.8 * falloff), 0, 1)
+    image = bpy.data.images.new("flash_writer", size, size, alpha=True)
+    image.pixels.foreach_set(rgba.reshape(-1))
+    image.filepath_raw, image.file_format = path, "PNG"
+    image.save()
+    bpy.data.images.remove(image)
+
+
+def from_photo() -> dict[str, Any]:
+    if not material_models()["names"]:
+        return {"skipped": "the server has no material model"}
+    flash = os.path.join(ARGS["work_dir"], "oak_flash.png")
+    write_flash_photo(flash)
+    bpy.ops.texforge.material_from_photos(flash_path=flash, size=64, synchronous=True)
+    return {**describe(bpy.data.materials["oak_flash"]), "photo_left_behind": "oak_flash.png" in bpy.data.images}
+
+
+def from_image() -> dict[str, Any]:
+    if not material_models()["names"]:
+        return {"skipped": "the server has no material model"}
+    path = os.path.join(ARGS["work_dir"], "slate_photo.png")
+    write_flash_photo(path, 32)
+    image = bpy.data.images.load(path)
+    bpy.ops.texforge.material_from_image(image_name=image.name, size=32, synchronous=True)
+    return describe(bpy.data.materials["slate_photo"])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_down() -> dict[str, Any]:
+    flash = os.path.join(ARGS["work_dir"], "down_flash.png")
+    write_flash_photo(flash, 16)
+    before = (harness.image_names(), sorted(bpy.data.materials.keys()))
+    PREFS.server_address, PREFS.timeout = f"tcp://127.0.0.1:{free_port()}", 2.0
+    try:
+        error = harness.operator_error(lambda: bpy.ops.texforge.material_from_photos(
+            flash_path=flash, synchronous=True))
+    finally:
+        PREFS.server_address, PREFS.timeout = ARGS["server"], 60.0
+    return {"error": error, "unchanged": before == (harness.image_names(), sorted(bpy.data.materials.keys()))}
+
+
+def missing_photo() -> dict[str, Any]:
+    error = harness.operator_error(lambda: bpy.ops.texforge.material_from_photos(
+        flash_path="/nonexistent/flash.jpg", synchronous=True))
+    return {"error": error}
+
+
+harness.run_scenarios({"maps_to_material": maps_to_material, "from_photo": from_photo,
+                       "from_image": from_image,
+                       "server_down": server_down, "missing_photo": missing_photo}, ARGS["result_path"])

@@ -1,0 +1,86 @@
+"""Create material from photos in real Blender (bpy 5.0.1, headless), installed from the built zip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import requires_bpy, run_blender_script
+
+pytestmark = requires_bpy
+
+EXPECTED_LINKS = [
+    ["Albedo", "Color", "Principled BSDF", "Base Color"],
+    ["Normal", "Color", "Normal Map", "Color"],
+    ["Normal Map", "Normal", "Principled BSDF", "Normal"],
+    ["Principled BSDF", "BSDF", "Material Output", "Surface"],
+    ["Roughness", "Color", "Principled BSDF", "Roughness"],
+    ["Specular Level", "Color", "Principled BSDF", "Specular IOR Level"],
+    ["Specular Tint", "Color", "Principled BSDF", "Specular Tint"],
+    ["Texture Coordinate", "UV", "Mapping", "Vector"],
+]
+EXPECTED_COLORSPACES = {"Albedo": "sRGB", "Specular Level": "Non-Color", "Specular Tint": "sRGB",
+                        "Roughness": "Non-Color", "Normal": "Non-Color"}
+
+
+@pytest.fixture(scope="module")
+def outcome(extension_zip: Path, diagnostic_server: Any, module_tmp: Path) -> dict[str, Any]:
+    """Every scenario of blender_scripts/material_scenarios.py, run in one Blender process."""
+    return run_blender_script("material_scenarios.py", module_tmp, zip=str(extension_zip),
+                              server=diagnostic_server.address)
+
+
+def scenario(outcome: dict[str, Any], name: str) -> dict[str, Any]:
+    facts = outcome[name]
+    assert "traceback" not in facts, facts.get("traceback")
+    return facts
+
+
+def assert_wired_material(facts: dict[str, Any]) -> None:
+    for link in EXPECTED_LINKS:
+        assert link in facts["links"], link
+    image_links = [link for link in facts["links"] if link[0] == "Mapping"]
+    assert len(image_links) == 5  # every image node reads the shared Mapping output
+    assert facts["colorspaces"] == EXPECTED_COLORSPACES
+    assert facts["nodes"]["Normal Map"] == "ShaderNodeNormalMap"
+    assert facts["nodes"]["Albedo"] == "ShaderNodeTexImage"
+    assert facts["nodes"]["Texture Coordinate"] == "ShaderNodeTexCoord"
+    assert facts["assigned"]
+
+
+def test_maps_become_a_wired_principled_material(outcome: dict[str, Any]) -> None:
+    facts = scenario(outcome, "maps_to_material")
+    assert_wired_material(facts)
+    assert facts["packed"]  # the .blend is not saved: images live inside it
+    assert facts["ior"] == pytest.approx(1.5, abs=0.01)  # a dielectric's F0 of 0.04
+    assert facts["mean_specular_level"] == pytest.approx(0.5, abs=0.03)
+    assert facts["message"] == "created material generated, assigned to Sphere"
+
+
+def test_material_from_a_flash_photo_end_to_end(outcome: dict[str, Any]) -> None:
+    facts = scenario(outcome, "from_photo")
+    if "skipped" in facts:
+        pytest.skip(f"{facts['skipped']} (`texforge models` lists no kind 'material' yet)")
+    assert facts["name"] == "oak_flash"
+    assert_wired_material(facts)
+    assert not facts["photo_left_behind"]
+
+
+def test_material_from_an_image_node(outcome: dict[str, Any]) -> None:
+    facts = scenario(outcome, "from_image")
+    if "skipped" in facts:
+        pytest.skip(f"{facts['skipped']} (`texforge models` lists no kind 'material' yet)")
+    assert facts["name"] == "slate_photo"
+    assert_wired_material(facts)
+
+
+def test_dead_server_gives_clear_error_and_creates_nothing(outcome: dict[str, Any]) -> None:
+    facts = scenario(outcome, "server_down")
+    assert "no texforge server answers" in facts["error"]
+    assert facts["unchanged"]
+
+
+def test_missing_photo_is_reported(outcome: dict[str, Any]) -> None:
+    assert "no photo at /nonexistent/flash.jpg" in scenario(outcome, "missing_photo")["error"]
