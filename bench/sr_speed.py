@@ -26,6 +26,7 @@ from texforge.server.context import JobContext
 from texforge.server.registry import UpscaleRequest
 from texforge.server.sr.archs import get_family
 from texforge.server.sr.archs.rrdb import RRDBParams
+from texforge.server.sr.community import load_upscaler
 from texforge.server.sr.upscaler import BicubicUpscaler, load_shipped_upscalers
 
 SIZE = 512
@@ -65,6 +66,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rrdb-size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--models", nargs="*", help="model names or weight files (default: every shipped model)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.threads > 0:
@@ -72,7 +74,8 @@ def main() -> int:
     image = test_image(SIZE)
     context = JobContext()
     timings: dict[str, float] = {}
-    for upscaler in [*load_shipped_upscalers("cpu"), BicubicUpscaler()]:
+    models = [load_upscaler(name) for name in args.models] if args.models else load_shipped_upscalers("cpu")
+    for upscaler in [*models, BicubicUpscaler()]:
         scale = upscaler.descriptor.scales[0] if upscaler.descriptor.architecture != "bicubic" else 4
         request = UpscaleRequest(image, scale)
         timings[upscaler.descriptor.name] = median_seconds(lambda: upscaler.upscale(request, context), args.runs)

@@ -21,8 +21,8 @@ import zmq.auth
 
 from .codec import decode_reply, encode_request, image_frame
 from .constants import ADDRESS_ENV_VAR, DEFAULT_ADDRESS, ErrorCode, Op, ReplyType
-from .heartbeat import set_heartbeats
 from .errors import JobCancelledError, ProtocolError, RemoteError, ServerUnavailableError
+from .heartbeat import set_heartbeats
 from .limits import CLIENT_LIMITS, Limits
 from .messages import NamedImage, Reply, Request
 from .shm import (

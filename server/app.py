@@ -16,6 +16,7 @@ from typing import Any
 
 import zmq
 
+from ..protocol.client import CurveClientKeys
 from ..protocol.codec import decode_header, encode_reply, request_from_header, request_id_of
 from ..protocol.constants import PROTOCOL_MINOR, PROTOCOL_VERSION, QUEUED_OPS, ErrorCode, Op, ReplyType
 from ..protocol.errors import ProtocolError
@@ -28,10 +29,9 @@ from .device import describe_device
 from .jobs import RESULTS_ENDPOINT, Job, WorkerPool, error_reply, split_envelope
 from .registry import MATERIAL_MAPS, ModelRegistry
 from .security import CurveSettings, check_bind_policy, secure_router
-from .worker_link import BrokerLink
-from ..protocol.client import CurveClientKeys
 from .shm_exports import SegmentExporter
 from .version import __version__
+from .worker_link import BrokerLink
 
 log = logging.getLogger(__name__)
 

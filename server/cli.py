@@ -18,7 +18,7 @@ from typing import Any
 
 from ..protocol.client import Client, CurveClientKeys, resolve_address
 from ..protocol.errors import RemoteError, ServerUnavailableError, TexforgeError
-from .imageio import ImageFormatError, WRITABLE_SUFFIXES, read_image, write_image
+from .imageio import WRITABLE_SUFFIXES, ImageFormatError, read_image, write_image
 from .version import __version__
 
 log = logging.getLogger("texforge")
@@ -88,9 +88,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_broker(args: argparse.Namespace) -> int:
     """Run a broker that spreads requests over worker processes."""
-    from .serve import run_broker
-
     from .broker import BrokerCurve
+    from .serve import run_broker
 
     curve = None
     if args.curve_secret is not None:

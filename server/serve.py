@@ -7,16 +7,16 @@ import signal
 import threading
 from pathlib import Path
 
-from ..protocol.limits import Limits
 from ..protocol.client import CurveClientKeys
+from ..protocol.limits import Limits
+from ..protocol.shm import is_local_address, shm_available
 from .app import Server
 from .broker import Broker, BrokerCurve
-from .registry import ModelRegistry
 from .catalog import build_registry
-from ..protocol.shm import is_local_address, shm_available
 from .config import ServerConfig
-from .security import check_bind_policy
 from .device import configure_cpu_threads, describe_device, resolve_device
+from .registry import ModelRegistry
+from .security import check_bind_policy
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits
     return _serve_until_signal(server, f"listening on {endpoint}", resolved, registry)
 
 
-def _serve_until_signal(server: Server, where: str, device: str, registry: "ModelRegistry") -> int:
+def _serve_until_signal(server: Server, where: str, device: str, registry: ModelRegistry) -> int:
     stop = _stop_on_signals()
     names = ", ".join(d.name for d in registry.descriptors())
     log.info("%s (device %s; models: %s)", where, describe_device(device), names)
@@ -53,7 +53,7 @@ def _serve_until_signal(server: Server, where: str, device: str, registry: "Mode
 
 
 def run_worker(broker: str, device: str = "auto", workers: int = 1, limits: Limits | None = None,
-               diagnostic_models: bool = False, curve: "CurveClientKeys | None" = None,
+               diagnostic_models: bool = False, curve: CurveClientKeys | None = None,
                threads: int | None = None) -> int:
     """Run a worker process that takes jobs from a broker; return the exit status."""
     resolved = resolve_device(device)

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from texforge.protocol import Client, RemoteError
+from texforge.server.imageio import read_image, write_image
 from texforge.server.launch import start_broker_process, start_worker_process
 
 from .test_cli import texforge
-from texforge.server.imageio import read_image, write_image
 
 
 @pytest.fixture(scope="module")

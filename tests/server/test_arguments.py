@@ -7,8 +7,8 @@ import pytest
 
 from texforge.protocol import ErrorCode, Limits, NamedImage, ProtocolError, Request
 from texforge.server.arguments import parse_material, parse_upscale, select_model
-from texforge.server.sr.upscaler import BicubicUpscaler
 from texforge.server.registry import DuplicateModelError, ModelDescriptor, ModelRegistry
+from texforge.server.sr.upscaler import BicubicUpscaler
 
 
 class FakeModel:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from texforge.server.context import JobContext
-from texforge.server.sr.upscaler import BicubicUpscaler
 from texforge.server.registry import UpscaleRequest
+from texforge.server.sr.upscaler import BicubicUpscaler
 
 
 def run(image: np.ndarray, **options) -> np.ndarray:
