@@ -18,8 +18,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from texforge.server.material.render import (CaptureSetup, FlashRenderer, SVBRDF, decode_maps,
-                                             render_point_light)
+from texforge.server.material.render import SVBRDF, CaptureSetup, FlashRenderer, decode_maps, render_point_light
 
 
 def load_strip(path: Path) -> tuple[torch.Tensor, SVBRDF]:

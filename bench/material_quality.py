@@ -25,8 +25,7 @@ from PIL import Image
 from texforge.server.context import JobContext
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel, shipped_weight_files
 from texforge.server.material.procedural import _guide_radiance
-from texforge.server.material.render import (SVBRDF, CaptureSetup, FlashRenderer, decode_maps, expose,
-                                             render_point_light)
+from texforge.server.material.render import SVBRDF, CaptureSetup, decode_maps, expose, render_point_light
 from texforge.server.registry import MaterialRequest
 
 MAPS = ("normal", "albedo", "roughness", "specular")
@@ -91,7 +90,7 @@ def mean_map_scores(strips, setup: CaptureSetup) -> dict[str, float]:  # noqa: A
     """Scores of the baseline predicting every map's mean over the evaluated set."""
     means = {name: torch.stack([t[name].mean(dim=(2, 3)) for _, t in strips]).mean(0) for name in MAPS}
     totals = {name: 0.0 for name in (*MAPS, "render")}
-    for photo, truth in strips:
+    for _, truth in strips:
         predicted = {name: means[name][:, :, None, None].expand_as(truth[name]) for name in MAPS}
         for name, value in scores(predicted, truth, setup).items():
             totals[name] += value / len(strips)

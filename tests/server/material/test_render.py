@@ -7,9 +7,19 @@ import math
 import pytest
 import torch
 
-from texforge.server.material.render import (SVBRDF, CaptureSetup, FlashRenderer, brdf, decode_normal,
-                                             encode_normal, ggx_distribution, linear_to_srgb,
-                                             render_point_light, schlick_fresnel, srgb_to_linear)
+from texforge.server.material.render import (
+    SVBRDF,
+    CaptureSetup,
+    FlashRenderer,
+    brdf,
+    decode_normal,
+    encode_normal,
+    ggx_distribution,
+    linear_to_srgb,
+    render_point_light,
+    schlick_fresnel,
+    srgb_to_linear,
+)
 
 
 def _uniform_svbrdf(diffuse: float, specular: float, roughness: float, size: int = 1,

@@ -1,0 +1,55 @@
+"""Training losses: map L1 on the user-facing encodings and a log-L1 rendering loss."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .render import SVBRDF, encode_maps, render_point_light
+
+MAP_NAMES: tuple[str, ...] = ("normal", "albedo", "roughness", "specular")
+
+
+def map_losses(predicted: SVBRDF, target: SVBRDF) -> dict[str, torch.Tensor]:
+    """Mean absolute error of each encoded map (normal (n+1)/2, sRGB albedo/specular, roughness)."""
+    pred, true = encode_maps(predicted), encode_maps(target)
+    return {name: (pred[name] - true[name]).abs().mean() for name in MAP_NAMES}
+
+
+def random_lighting(batch: int, count: int, g: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``count`` (light, camera) position pairs per batch item.
+
+    Half the pairs are independent points on the upper hemisphere (diffuse-dominated views);
+    the other half mirror the light about the surface normal's axis so the highlight lands on
+    the sample (specular views), as in Deschaintre et al.'s rendering loss.
+    """
+    pairs = []
+    for index in range(count):
+        light = _hemisphere(batch, g) * (2.0 + 2.0 * torch.rand(batch, 1, generator=g))
+        if index % 2 == 0:
+            camera = _hemisphere(batch, g) * (2.0 + 2.0 * torch.rand(batch, 1, generator=g))
+        else:
+            shift = (torch.rand(batch, 2, generator=g) * 2 - 1) * 0.7
+            light = torch.cat([light[:, :2] * 0.5 + shift, light[:, 2:]], dim=1)
+            camera = torch.cat([-light[:, :2] + 2 * shift, light[:, 2:]], dim=1)
+        pairs.append((light, camera))
+    return pairs
+
+
+def _hemisphere(batch: int, g: torch.Generator) -> torch.Tensor:
+    cos_theta = 0.25 + 0.75 * torch.rand(batch, generator=g)
+    phi = torch.rand(batch, generator=g) * 2 * math.pi
+    sin_theta = (1 - cos_theta ** 2).sqrt()
+    return torch.stack([sin_theta * phi.cos(), sin_theta * phi.sin(), cos_theta], dim=1)
+
+
+def rendering_loss(predicted: SVBRDF, target: SVBRDF, lighting: list[tuple[torch.Tensor, torch.Tensor]],
+                   intensity: float = 8.0) -> torch.Tensor:
+    """Mean L1 between log(0.01 + radiance) of predicted and target maps over the given lighting."""
+    total = predicted.normal.new_zeros(())
+    for light, camera in lighting:
+        a = render_point_light(predicted, light, camera, intensity)
+        b = render_point_light(target, light, camera, intensity)
+        total = total + (torch.log(a + 0.01) - torch.log(b + 0.01)).abs().mean()
+    return total / max(len(lighting), 1)

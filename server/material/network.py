@@ -1,0 +1,175 @@
+"""SVBRDF estimation network: a U-Net with a global-feature path (after Deschaintre et al. 2018).
+
+Every encoder and decoder stage feeds the spatial mean of its features into a small fully
+connected "global track"; the track's state is broadcast back as a per-channel bias of the
+next stage. This lets distant pixels exchange information (where the highlight is, the
+overall exposure) without a huge receptive field, and keeps the network fully convolutional:
+any input size works (it is padded to a multiple of ``2 ** depth`` and cropped back).
+
+Input: a flash photo (3 channels) or flash + guide (6 channels), sRGB-encoded in [0, 1].
+Output: an ``SVBRDF`` (linear maps; see ``render.py`` for the conventions).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .render import SVBRDF, srgb_to_linear
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Architecture hyper-parameters; stored as JSON in the weights' metadata."""
+
+    in_channels: int = 3
+    base_channels: int = 32
+    max_channels: int = 256
+    depth: int = 5
+    global_dim: int = 128
+
+    def to_json(self) -> str:
+        """JSON for safetensors metadata."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @staticmethod
+    def from_json(text: str) -> "NetworkConfig":
+        """Inverse of ``to_json``; unknown keys are ignored, bad values raise ValueError."""
+        raw = json.loads(text)
+        known = {k: int(v) for k, v in raw.items() if k in NetworkConfig.__dataclass_fields__}
+        config = NetworkConfig(**known)
+        if config.in_channels not in (3, 6):
+            raise ValueError(f"in_channels must be 3 or 6, got {config.in_channels}")
+        if not 1 <= config.depth <= 8:
+            raise ValueError(f"depth must be in 1..8, got {config.depth}")
+        return config
+
+
+class GlobalTrack(nn.Module):
+    """One stage of the global path: absorb a stage's mean features, emit a bias for the next."""
+
+    def __init__(self, feature_channels: int, global_dim: int, out_channels: int) -> None:
+        super().__init__()
+        self.absorb = nn.Linear(feature_channels + global_dim, global_dim)
+        self.emit = nn.Linear(global_dim, out_channels)
+
+    def forward(self, features: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(features (B, C, H, W), state (B, G)) -> (new state, bias (B, C_out, 1, 1))."""
+        pooled = features.mean(dim=(2, 3))
+        state = F.selu(self.absorb(torch.cat([pooled, state], dim=1)))
+        return state, self.emit(state)[:, :, None, None]
+
+
+def _instance_norm(x: torch.Tensor) -> torch.Tensor:
+    if x.shape[2] * x.shape[3] == 1:
+        return x - x.mean(dim=(2, 3), keepdim=True)
+    return F.instance_norm(x)
+
+
+class EncoderStage(nn.Module):
+    """Strided convolution, instance norm, global bias, leaky ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, global_dim: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 4, stride=2, padding=1)
+        self.refine = nn.Conv2d(out_channels, out_channels, 3, padding=1)
+        self.track = GlobalTrack(out_channels, global_dim, out_channels)
+
+    def forward(self, x: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Halve the resolution; returns (features, global state)."""
+        y = self.conv(x)
+        state, bias = self.track(y, state)
+        y = F.leaky_relu(_instance_norm(y) + bias, 0.2)
+        return F.leaky_relu(y + self.refine(y), 0.2), state
+
+
+class DecoderStage(nn.Module):
+    """Upsample, convolve with the skip connection, instance norm, global bias, leaky ReLU."""
+
+    def __init__(self, in_channels: int, skip_channels: int, out_channels: int, global_dim: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels + skip_channels, out_channels, 3, padding=1)
+        self.track = GlobalTrack(out_channels, global_dim, out_channels)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Double the resolution to the skip's; returns (features, global state)."""
+        x = F.interpolate(x, size=skip.shape[2:], mode="nearest")
+        y = self.conv(torch.cat([x, skip], dim=1))
+        state, bias = self.track(y, state)
+        return F.leaky_relu(_instance_norm(y) + bias, 0.2), state
+
+
+OUTPUT_CHANNELS = 9
+"""normal x, y (2), diffuse (3), roughness (1), specular (3)."""
+
+
+class MaterialNet(nn.Module):
+    """Photo(s) -> SVBRDF maps; fully convolutional U-Net with a global-feature track."""
+
+    def __init__(self, config: NetworkConfig) -> None:
+        super().__init__()
+        self.config = config
+        widths = [min(config.base_channels * 2 ** i, config.max_channels) for i in range(config.depth)]
+        self.stem = nn.Conv2d(config.in_channels, config.base_channels, 3, padding=1)
+        self.stem_track = GlobalTrack(config.base_channels, config.global_dim, config.base_channels)
+        self.encoders = nn.ModuleList()
+        previous = config.base_channels
+        for width in widths:
+            self.encoders.append(EncoderStage(previous, width, config.global_dim))
+            previous = width
+        skips = [config.base_channels] + widths[:-1]
+        self.decoders = nn.ModuleList()
+        for skip in reversed(skips):
+            out = max(skip, config.base_channels)
+            self.decoders.append(DecoderStage(previous, skip, out, config.global_dim))
+            previous = out
+        self.head = nn.Conv2d(previous, OUTPUT_CHANNELS, 3, padding=1)
+
+    @property
+    def multiple(self) -> int:
+        """Input sizes are padded to a multiple of this."""
+        return 2 ** self.config.depth
+
+    def forward(self, photos: torch.Tensor) -> SVBRDF:
+        """``(B, in_channels, H, W)`` photos in [0, 1] -> linear SVBRDF of the same size."""
+        h, w = photos.shape[2:]
+        m = self.multiple
+        pad_h, pad_w = (-h) % m, (-w) % m
+        x = photos * 2.0 - 1.0
+        if pad_h or pad_w:
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+        raw = self._unet(x)[:, :, :h, :w]
+        return maps_from_raw(raw)
+
+    def _unet(self, x: torch.Tensor) -> torch.Tensor:
+        state = x.new_zeros(x.shape[0], self.config.global_dim)
+        y = self.stem(x)
+        state, bias = self.stem_track(y, state)
+        y = F.leaky_relu(y + bias, 0.2)
+        skips = [y]
+        for encoder in self.encoders:
+            y, state = encoder(y, state)
+            skips.append(y)
+        skips.pop()
+        for decoder in self.decoders:
+            y, state = decoder(y, skips.pop(), state)
+        return self.head(y)
+
+
+def maps_from_raw(raw: torch.Tensor) -> SVBRDF:
+    """Unconstrained 9-channel network output -> valid linear SVBRDF."""
+    slopes = 2.0 * torch.tanh(raw[:, 0:2])
+    normal = F.normalize(torch.cat([slopes, torch.ones_like(raw[:, :1])], dim=1), dim=1)
+    diffuse = srgb_to_linear(torch.sigmoid(raw[:, 2:5]))
+    roughness = torch.sigmoid(raw[:, 5:6]).clamp(0.02, 1.0)
+    specular = srgb_to_linear(torch.sigmoid(raw[:, 6:9]))
+    return SVBRDF(normal, diffuse, roughness, specular)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,347 @@
+"""Procedural SVBRDFs and their photos, reproducible from a seed, in torch.
+
+A material is a height field built from one or two structural patterns (fBm noise, Voronoi
+cells, tiles and bricks, planks, scratches, grunge) blended by masks, with albedo, specular and
+roughness correlated with that structure (mortar darker and rougher, scratches brighter and
+smoother, metals with coloured F0 and no diffuse). ``render_capture`` turns maps into the
+training inputs: a flash photo with random field of view, flash jitter, white balance,
+exposure and noise, and a no-flash guide photo under random ambient light.
+
+Everything draws from an explicit ``torch.Generator`` so a seed fixes the output.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .render import SVBRDF, CaptureSetup, expose, render_environment, render_point_light
+
+PATTERNS: tuple[str, ...] = ("noise", "cells", "tiles", "bricks", "planks", "blobs")
+
+
+def _rand(g: torch.Generator, *shape: int) -> torch.Tensor:
+    return torch.rand(shape, generator=g)
+
+
+def _uniform(g: torch.Generator, low: float, high: float) -> float:
+    return low + (high - low) * float(torch.rand((), generator=g))
+
+
+def _choice(g: torch.Generator, n: int) -> int:
+    return int(torch.randint(n, (), generator=g))
+
+
+# ---------------------------------------------------------------------------------------------
+# coordinate fields and primitives
+
+
+def pattern_coordinates(size: int, g: torch.Generator, scale: float) -> torch.Tensor:
+    """Randomly rotated and offset coordinates ``(2, H, W)``; ``scale`` repeats across the image."""
+    t = (torch.arange(size, dtype=torch.float32) + 0.5) / size
+    yy, xx = torch.meshgrid(t, t, indexing="ij")
+    angle = _uniform(g, 0.0, 2 * math.pi)
+    c, s = math.cos(angle), math.sin(angle)
+    u = (c * xx - s * yy) * scale + _uniform(g, 0, 10)
+    v = (s * xx + c * yy) * scale + _uniform(g, 0, 10)
+    return torch.stack([u, v])
+
+
+def periodic_noise(coords: torch.Tensor, g: torch.Generator, cells: int) -> torch.Tensor:
+    """Smooth value noise in [0, 1] sampled at ``coords`` (period 1 in coordinate units -> ``cells``)."""
+    lattice = _rand(g, 1, 1, cells, cells)
+    # pad by two nodes on each side with wrap-around so bicubic sampling stays periodic
+    lattice = torch.cat([lattice[..., -2:], lattice, lattice[..., :2]], dim=-1)
+    lattice = torch.cat([lattice[..., -2:, :], lattice, lattice[..., :2, :]], dim=-2)
+    index = torch.remainder(coords, 1.0) * cells + 2
+    grid = (index / (cells + 3) * 2 - 1).permute(1, 2, 0)[None]
+    return F.grid_sample(lattice, grid, mode="bicubic", align_corners=True)[0, 0].clamp(0, 1)
+
+
+def fbm(coords: torch.Tensor, g: torch.Generator, base_cells: int = 4, octaves: int = 5,
+        persistence: float = 0.5) -> torch.Tensor:
+    """Fractal Brownian motion: octaves of value noise, normalised to roughly [0, 1]."""
+    total = torch.zeros(coords.shape[1:])
+    amplitude, norm = 1.0, 0.0
+    for octave in range(octaves):
+        total = total + amplitude * periodic_noise(coords, g, base_cells * 2 ** octave)
+        norm += amplitude
+        amplitude *= persistence
+    return total / norm
+
+
+def voronoi(coords: torch.Tensor, g: torch.Generator, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Voronoi on the unit torus: (distance to the cell border in [0, ~0.5], cell index)."""
+    points = _rand(g, count, 2)
+    p = torch.remainder(coords, 1.0).reshape(2, -1).T  # (N, 2)
+    delta = p[:, None, :] - points[None]
+    delta = delta - torch.round(delta)  # toroidal wrap
+    dist = delta.norm(dim=-1)
+    two = dist.topk(2, dim=1, largest=False)
+    border = (two.values[:, 1] - two.values[:, 0]) * math.sqrt(count)
+    shape = coords.shape[1:]
+    return border.reshape(shape), two.indices[:, 0].reshape(shape)
+
+
+def grid_cells(u: torch.Tensor, v: torch.Tensor, rows_offset: float) -> tuple[torch.Tensor, ...]:
+    """Rectangular cells of unit size, every other row shifted: (edge distance, cell id)."""
+    row = torch.floor(v)
+    u_shift = u + rows_offset * torch.remainder(row, 2)
+    col = torch.floor(u_shift)
+    fu, fv = u_shift - col, v - row
+    edge = torch.minimum(torch.minimum(fu, 1 - fu), torch.minimum(fv, 1 - fv))
+    cell_id = (row * 7919 + col * 104729).remainder(100003).long()
+    return edge, cell_id
+
+
+def per_cell_random(cell_id: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """A random value in [0, 1] for each distinct cell id."""
+    table = _rand(g, 100003)
+    return table[cell_id.remainder(100003)]
+
+
+# ---------------------------------------------------------------------------------------------
+# structural patterns -> (height in [0, 1], groove mask in [0, 1], per-region value in [0, 1])
+
+
+@dataclass
+class Structure:
+    """Height field and masks of one pattern, all ``(H, W)``."""
+
+    height: torch.Tensor
+    groove: torch.Tensor
+    """1 in mortar, grout, cracks and plank gaps, 0 on the surface."""
+    region: torch.Tensor
+    """A per-region random value (one per tile, cell or plank) for colour variation."""
+
+
+def _pattern_noise(size: int, g: torch.Generator) -> Structure:
+    coords = pattern_coordinates(size, g, 1.0)
+    height = fbm(coords, g, base_cells=_choice(g, 6) + 2, octaves=5, persistence=_uniform(g, 0.4, 0.65))
+    return Structure(height, torch.zeros_like(height), fbm(coords, g, 2, 3))
+
+
+def _pattern_cells(size: int, g: torch.Generator) -> Structure:
+    coords = pattern_coordinates(size, g, 1.0)
+    border, index = voronoi(coords, g, _choice(g, 40) + 8)
+    width = _uniform(g, 0.04, 0.15)
+    groove = 1 - torch.sigmoid((border - width) / (0.3 * width))
+    dome = border.clamp(0, 0.6) / 0.6
+    height = 0.6 * dome ** _uniform(g, 0.3, 1.0) + 0.4 * (1 - groove)
+    return Structure(height, groove, per_cell_random(index, g))
+
+
+def _pattern_grid(size: int, g: torch.Generator, offset: float, aspect: float) -> Structure:
+    coords = pattern_coordinates(size, g, _uniform(g, 2.0, 6.0))
+    edge, cell_id = grid_cells(coords[0] / aspect, coords[1], offset)
+    width = _uniform(g, 0.02, 0.08)
+    groove = 1 - torch.sigmoid((edge - width) / (0.25 * width))
+    bevel = (edge / _uniform(g, 0.05, 0.2)).clamp(0, 1)
+    tilt = per_cell_random(cell_id, g)
+    height = 0.7 * bevel + 0.2 * tilt * (coords[0] - torch.floor(coords[0])) + 0.1 * (1 - groove)
+    return Structure(height, groove, per_cell_random(cell_id, g))
+
+
+def _pattern_planks(size: int, g: torch.Generator) -> Structure:
+    coords = pattern_coordinates(size, g, _uniform(g, 2.0, 5.0))
+    length = _uniform(g, 3.0, 8.0)
+    edge_u, cell_id = grid_cells(coords[0] / length, coords[1], _uniform(g, 0.2, 0.8))
+    fv = coords[1] - torch.floor(coords[1])
+    edge = torch.minimum(torch.minimum(fv, 1 - fv), edge_u * length)
+    groove = 1 - torch.sigmoid((edge - 0.03) / 0.01)
+    stretched = torch.stack([coords[0] * 0.1, coords[1] * 2.0])
+    grain = torch.sin(stretched[1] * _uniform(g, 10, 40) + 6 * fbm(stretched, g, 3, 3)) * 0.5 + 0.5
+    height = 0.8 * (1 - groove) + 0.2 * grain
+    return Structure(height, groove, 0.5 * per_cell_random(cell_id, g) + 0.5 * grain)
+
+
+def _pattern_blobs(size: int, g: torch.Generator) -> Structure:
+    coords = pattern_coordinates(size, g, 1.0)
+    base = fbm(coords, g, base_cells=_choice(g, 4) + 3, octaves=4)
+    threshold = _uniform(g, 0.4, 0.6)
+    mask = torch.sigmoid((base - threshold) * 40)
+    return Structure(0.6 * mask + 0.4 * fbm(coords, g, 8, 3), 1 - mask, mask)
+
+
+def make_structure(name: str, size: int, g: torch.Generator) -> Structure:
+    """One structural pattern by name (see ``PATTERNS``)."""
+    if name == "noise":
+        return _pattern_noise(size, g)
+    if name == "cells":
+        return _pattern_cells(size, g)
+    if name == "tiles":
+        return _pattern_grid(size, g, 0.0, 1.0)
+    if name == "bricks":
+        return _pattern_grid(size, g, 0.5, _uniform(g, 1.5, 3.0))
+    if name == "planks":
+        return _pattern_planks(size, g)
+    if name == "blobs":
+        return _pattern_blobs(size, g)
+    raise ValueError(f"unknown pattern {name!r}; expected one of {PATTERNS}")
+
+
+def scratches(size: int, g: torch.Generator, count: int) -> torch.Tensor:
+    """Thin random line segments, ``(H, W)`` in [0, 1]."""
+    t = (torch.arange(size, dtype=torch.float32) + 0.5) / size
+    yy, xx = torch.meshgrid(t, t, indexing="ij")
+    p = torch.stack([xx, yy], dim=-1)
+    mask = torch.zeros(size, size)
+    for _ in range(count):
+        a = _rand(g, 2)
+        direction = _uniform(g, 0, 2 * math.pi)
+        length = _uniform(g, 0.05, 0.6)
+        b = a + length * torch.tensor([math.cos(direction), math.sin(direction)])
+        ab = b - a
+        s = ((p - a) @ ab / (ab @ ab)).clamp(0, 1)
+        dist = (p - (a + s[..., None] * ab)).norm(dim=-1)
+        width = _uniform(g, 0.5, 1.5) / size
+        mask = torch.maximum(mask, torch.exp(-(dist / width) ** 2) * _uniform(g, 0.3, 1.0))
+    return mask
+
+
+# ---------------------------------------------------------------------------------------------
+# maps
+
+
+def height_to_normal(height: torch.Tensor, strength: float | torch.Tensor) -> torch.Tensor:
+    """Height ``(B, 1, H, W)`` (in pixels of the image width times ``strength``) -> unit normals.
+
+    Central differences with wrap-around; +Y is towards the top of the image (OpenGL).
+    """
+    right = torch.roll(height, -1, dims=3)
+    left = torch.roll(height, 1, dims=3)
+    up = torch.roll(height, 1, dims=2)  # the row above has the larger y
+    down = torch.roll(height, -1, dims=2)
+    dx = (right - left) * 0.5 * strength
+    dy = (up - down) * 0.5 * strength
+    return F.normalize(torch.cat([-dx, -dy, torch.ones_like(dx)], dim=1), dim=1)
+
+
+def _random_colour(g: torch.Generator, saturation: float) -> torch.Tensor:
+    """A random linear RGB colour with the given saturation around its luminance."""
+    hue = _rand(g, 3)
+    grey = hue.mean()
+    return (grey + saturation * (hue - grey)).clamp(0, 1)
+
+
+def _blurred(x: torch.Tensor, radius: int) -> torch.Tensor:
+    if radius <= 0:
+        return x
+    k = 2 * radius + 1
+    x4 = F.pad(x[None, None], (radius, radius, radius, radius), mode="circular")
+    return F.avg_pool2d(x4, k, stride=1)[0, 0]
+
+
+def random_material(size: int, g: torch.Generator) -> SVBRDF:
+    """One random SVBRDF of ``size`` x ``size`` pixels (batch of 1)."""
+    structure = make_structure(PATTERNS[_choice(g, len(PATTERNS))], size, g)
+    if _uniform(g, 0, 1) < 0.5:  # layered blend with a second pattern
+        other = make_structure(PATTERNS[_choice(g, len(PATTERNS))], size, g)
+        mask = torch.sigmoid((fbm(pattern_coordinates(size, g, 1.0), g, 3, 3) - 0.5) * 20)
+        structure = Structure(structure.height * (1 - mask) + other.height * mask,
+                              torch.maximum(structure.groove * (1 - mask), other.groove * mask),
+                              structure.region * (1 - mask) + other.region * mask)
+    detail = fbm(pattern_coordinates(size, g, 1.0), g, 16, 3)
+    scratch = scratches(size, g, _choice(g, 12)) if _uniform(g, 0, 1) < 0.4 else torch.zeros(size, size)
+    grunge = torch.sigmoid((fbm(pattern_coordinates(size, g, 1.0), g, 4, 5) - _uniform(g, 0.5, 0.75)) * 15)
+    grunge = grunge * (_uniform(g, 0, 1) < 0.5)
+
+    height = structure.height + _uniform(g, 0.0, 0.3) * detail - 0.4 * scratch
+    height = _blurred(height, _choice(g, 2))
+    strength = math.exp(_uniform(g, math.log(1.0), math.log(25.0))) * size / 256
+    normal = height_to_normal(height[None, None], strength)
+
+    metal = _uniform(g, 0, 1) < 0.25
+    diffuse, specular, roughness = _reflectance(structure, detail, scratch, grunge, metal, g)
+    return SVBRDF(normal, diffuse[None], roughness[None, None], specular[None])
+
+
+def _reflectance(structure: Structure, detail: torch.Tensor, scratch: torch.Tensor,
+                 grunge: torch.Tensor, metal: bool, g: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """Correlated diffuse (3, H, W), specular (3, H, W), roughness (H, W), all linear."""
+    base = _random_colour(g, _uniform(g, 0.0, 1.0)) * _uniform(g, 0.05, 1.0)
+    alt = _random_colour(g, _uniform(g, 0.0, 1.0)) * _uniform(g, 0.02, 0.8)
+    variation = _uniform(g, 0.0, 0.6)
+    shade = 1 + variation * (structure.region - 0.5) + 0.3 * (detail - 0.5)
+    colour = base[:, None, None] * shade.clamp(0.2, 2)[None]
+    groove = structure.groove[None]
+    colour = colour * (1 - groove) + alt[:, None, None] * groove
+    grunge_colour = _random_colour(g, 0.3) * _uniform(g, 0.02, 0.3)
+    colour = colour * (1 - grunge[None]) + grunge_colour[:, None, None] * grunge[None]
+
+    rough_base = _uniform(g, 0.08, 0.8)
+    roughness = rough_base + _uniform(g, 0, 0.3) * (detail - 0.5) + 0.2 * structure.groove
+    roughness = roughness + 0.2 * grunge - 0.3 * scratch + _uniform(g, -0.2, 0.2) * (structure.region - 0.5)
+    if metal:
+        f0 = _random_colour(g, _uniform(g, 0.0, 0.6)) * 0.5 + 0.5
+        metal_mask = (1 - groove) * (1 - grunge[None])
+        specular = f0[:, None, None] * metal_mask + 0.04 * (1 - metal_mask)
+        diffuse = colour * (1 - metal_mask) * 0.5
+    else:
+        spec_level = math.exp(_uniform(g, math.log(0.003), math.log(0.15)))  # physical ~0.04, art often lower
+        specular = (spec_level * (1 + 0.5 * (detail - 0.5)) * (1 - 0.5 * grunge)).expand(3, -1, -1)
+        specular = specular + 0.2 * scratch[None] * (_uniform(g, 0, 1) < 0.3)
+        diffuse = colour
+    return diffuse.clamp(0, 1), specular.clamp(0, 1), roughness.clamp(0.05, 1)
+
+
+def generate_batch(batch: int, size: int, seed: int) -> SVBRDF:
+    """``batch`` random materials from ``seed``; material i depends only on (seed, i)."""
+    materials = []
+    for index in range(batch):
+        g = torch.Generator().manual_seed(seed * 1_000_003 + index)
+        materials.append(random_material(size, g).stacked())
+    return SVBRDF.from_stacked(torch.cat(materials, dim=0))
+
+
+# ---------------------------------------------------------------------------------------------
+# photos
+
+
+@dataclass(frozen=True)
+class CaptureJitter:
+    """Ranges of the random capture conditions of training photos."""
+
+    fov_degrees: tuple[float, float] = (40.0, 75.0)
+    flash_offset: float = 0.5
+    """Maximum flash offset from the lens axis, in sample widths / 2 (the light moves in x, y)."""
+    exposure: tuple[float, float] = (0.6, 1.6)
+    white_balance: float = 0.08
+    noise: tuple[float, float] = (0.0, 0.02)
+    gamma: tuple[float, float] = (2.0, 2.8)
+
+
+def render_capture(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSetup,
+                   jitter: CaptureJitter | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flash and guide photos ``(B, 3, H, W)`` in [0, 1] of a batch of materials."""
+    jitter = jitter or CaptureJitter()
+    b = svbrdf.shape[0]
+    fov = torch.empty(b).uniform_(*jitter.fov_degrees, generator=g)
+    distance = 0.5 * setup.sample_size / torch.tan(torch.deg2rad(fov) / 2)
+    camera = torch.stack([torch.zeros(b), torch.zeros(b), distance], dim=1)
+    offset = (torch.rand(b, 2, generator=g) * 2 - 1) * jitter.flash_offset
+    light = camera + torch.cat([offset, torch.zeros(b, 1)], dim=1)
+    # keep the irradiance at the centre comparable across distances, as a phone's auto-exposure would
+    intensity = setup.light_intensity * (distance / setup.camera_distance) ** 2
+    white = 1 + (torch.rand(b, 3, generator=g) * 2 - 1) * jitter.white_balance
+    flash = render_point_light(svbrdf, light, camera, intensity[:, None] * white, setup.sample_size)
+    exposure = torch.empty(b).uniform_(*jitter.exposure, generator=g)
+    noise = torch.empty(b).uniform_(*jitter.noise, generator=g)
+    gamma = _uniform(g, *jitter.gamma)
+    flash_photo = expose(flash, exposure, gamma, noise, g)
+    guide_photo = expose(_guide_radiance(svbrdf, g), exposure, gamma, noise, g)
+    return flash_photo, guide_photo
+
+
+def _guide_radiance(svbrdf: SVBRDF, g: torch.Generator) -> torch.Tensor:
+    """Ambient light plus two soft distant lights, of random colour and level."""
+    b = svbrdf.shape[0]
+    ambient = (0.3 + 0.5 * torch.rand(b, 1, generator=g)) * (1 + 0.15 * (torch.rand(b, 3, generator=g) - 0.5))
+    theta = torch.rand(b, 2, generator=g) * 1.1
+    phi = torch.rand(b, 2, generator=g) * 2 * math.pi
+    dirs = torch.stack([theta.sin() * phi.cos(), theta.sin() * phi.sin(), theta.cos()], dim=-1)
+    colours = torch.rand(b, 2, 1, generator=g) * 1.2 * (1 + 0.2 * (torch.rand(b, 2, 3, generator=g) - 0.5))
+    return render_environment(svbrdf, ambient, dirs, colours)

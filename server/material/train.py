@@ -1,0 +1,234 @@
+"""Train a material network on procedural SVBRDFs: ``texforge train material ...``.
+
+Every step draws a fresh batch of procedural materials and photos from ``(seed, step)``, so
+a run is reproducible and ``--resume`` continues exactly where a checkpoint stopped. The
+optimiser state lives next to the weights in ``FILE.state.safetensors`` (tensors only).
+Validation runs on held-out generated materials (another seed range) and, with ``--val DIR``,
+on Deschaintre-format strips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .losses import map_losses, random_lighting, rendering_loss
+from .network import MaterialNet, NetworkConfig
+from .procedural import generate_batch, render_capture
+from .render import SVBRDF, CaptureSetup, decode_maps, encode_maps
+from .weights import load_model, save_model
+
+logger = logging.getLogger(__name__)
+
+VALIDATION_SEED = 1_000_000_007
+"""Seed of the held-out generated materials; training seeds never reach it."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``texforge train material``."""
+    parser.add_argument("--shots", type=int, choices=(1, 2), default=1, help="1: flash; 2: flash + guide")
+    parser.add_argument("--steps", type=int, default=2000, help="total optimisation steps")
+    parser.add_argument("--out", type=Path, required=True, help="output FILE.safetensors")
+    parser.add_argument("--resume", action="store_true", help="continue from --out and its .state file")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
+    parser.add_argument("--val-every", type=int, default=200, help="validate and checkpoint every N steps")
+    parser.add_argument("--val", type=Path, default=None, help="folder of Deschaintre sample_*.png strips")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--size", type=int, default=128, help="training crop size in pixels")
+    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--render-weight", type=float, default=1.0)
+    parser.add_argument("--renders", type=int, default=4, help="random renders per step in the rendering loss")
+    parser.add_argument("--base-channels", type=int, default=16)
+    parser.add_argument("--max-channels", type=int, default=128)
+    parser.add_argument("--depth", type=int, default=5)
+    parser.add_argument("--global-dim", type=int, default=64)
+    parser.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this wall time")
+    parser.add_argument("--device", default="cpu")
+
+
+def _state_path(out: Path) -> Path:
+    return out.with_name(out.name.replace(".safetensors", "") + ".state.safetensors")
+
+
+def _network_config(args: argparse.Namespace) -> NetworkConfig:
+    return NetworkConfig(in_channels=3 * args.shots, base_channels=args.base_channels,
+                         max_channels=args.max_channels, depth=args.depth, global_dim=args.global_dim)
+
+
+def training_batch(args: argparse.Namespace, step: int, setup: CaptureSetup) -> tuple[torch.Tensor, SVBRDF]:
+    """Network input and target maps of one step; depends only on (seed, step)."""
+    seed = args.seed * 10_000_019 + step
+    maps = generate_batch(args.batch, args.size, seed)
+    g = torch.Generator().manual_seed(seed)
+    flash, guide = render_capture(maps, g, setup)
+    photos = flash if args.shots == 1 else torch.cat([flash, guide], dim=1)
+    return photos, maps
+
+
+def training_loss(net: MaterialNet, photos: torch.Tensor, maps: SVBRDF, args: argparse.Namespace,
+                  step: int) -> tuple[torch.Tensor, dict[str, float]]:
+    """Sum of map L1 losses and the weighted rendering loss."""
+    predicted = net(photos)
+    per_map = map_losses(predicted, maps)
+    g = torch.Generator().manual_seed(args.seed * 7919 + step)
+    render = rendering_loss(predicted, maps, random_lighting(photos.shape[0], args.renders, g))
+    total = sum(per_map.values()) + args.render_weight * render
+    logs = {name: float(v.detach()) for name, v in per_map.items()}
+    logs["render"] = float(render.detach())
+    return total, logs
+
+
+def _save_state(path: Path, optimiser: torch.optim.Optimizer, step: int, elapsed: float) -> None:
+    tensors: dict[str, torch.Tensor] = {}
+    for index, state in optimiser.state_dict()["state"].items():
+        for key, value in state.items():
+            tensors[f"{index}.{key}"] = torch.as_tensor(value).clone().reshape(-1) if key == "step" else value.contiguous()
+    save_file(tensors, str(path), metadata={"step": str(step), "elapsed": str(elapsed)})
+
+
+def _load_state(path: Path, optimiser: torch.optim.Optimizer) -> tuple[int, float]:
+    with safe_open(str(path), framework="pt", device="cpu") as handle:
+        meta = handle.metadata() or {}
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    state_dict = optimiser.state_dict()
+    for name, tensor in tensors.items():
+        index, key = name.split(".", 1)
+        value = tensor.reshape(()) if key == "step" else tensor
+        state_dict["state"].setdefault(int(index), {})[key] = value
+    optimiser.load_state_dict(state_dict)
+    return int(meta.get("step", "0")), float(meta.get("elapsed", "0"))
+
+
+@torch.no_grad()
+def validate_generated(net: MaterialNet, shots: int, setup: CaptureSetup, count: int = 16,
+                       size: int = 128) -> dict[str, float]:
+    """Per-map RMSE (encoded maps) and flash re-render RMSE on held-out generated materials."""
+    net.eval()
+    maps = generate_batch(count, size, VALIDATION_SEED)
+    flash, guide = render_capture(maps, torch.Generator().manual_seed(VALIDATION_SEED), setup)
+    photos = flash if shots == 1 else torch.cat([flash, guide], dim=1)
+    predicted = net(photos)
+    net.train()
+    return map_rmse(predicted, maps, setup)
+
+
+def map_rmse(predicted: SVBRDF, target: SVBRDF, setup: CaptureSetup) -> dict[str, float]:
+    """RMSE of each encoded map and of the re-rendered flash photo (novel light at 30 degrees)."""
+    from .render import FlashRenderer, expose, render_point_light
+
+    pred, true = encode_maps(predicted), encode_maps(target)
+    scores = {name: float(((pred[name] - true[name]) ** 2).mean().sqrt())
+              for name in ("normal", "albedo", "roughness", "specular")}
+    camera = FlashRenderer(setup).flash_position(1)[0]
+    light = torch.tensor([setup.camera_distance * 0.5, 0.3, setup.camera_distance * 0.87])
+    a = expose(render_point_light(predicted, light, camera, setup.light_intensity), 1.0, setup.gamma)
+    b = expose(render_point_light(target, light, camera, setup.light_intensity), 1.0, setup.gamma)
+    scores["render"] = float(((a - b) ** 2).mean().sqrt())
+    return scores
+
+
+@torch.no_grad()
+def validate_strips(net: MaterialNet, folder: Path, setup: CaptureSetup) -> dict[str, float]:
+    """Per-map RMSE on Deschaintre strips (1-shot input only: the strips have no guide photo)."""
+    import numpy as np
+    from PIL import Image
+
+    net.eval()
+    totals: dict[str, float] = {}
+    paths = sorted(folder.glob("sample_*.png"))
+    for path in paths:
+        image = torch.from_numpy(np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0)
+        tile = image.shape[0]
+        tiles = [image[:, i * tile:(i + 1) * tile].permute(2, 0, 1)[None] for i in range(5)]
+        target = decode_maps(tiles[1], tiles[2], tiles[3][:, :1], tiles[4])
+        photos = tiles[0] if net.config.in_channels == 3 else torch.cat([tiles[0], tiles[0]], dim=1)
+        for name, value in map_rmse(net(photos), target, setup).items():
+            totals[name] = totals.get(name, 0.0) + value / len(paths)
+    net.train()
+    return totals
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train according to ``args`` (see ``add_arguments``); returns a process exit code."""
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    setup = CaptureSetup()
+    net = MaterialNet(_network_config(args))
+    optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
+    step, elapsed = 0, 0.0
+    if args.resume and args.out.exists():
+        loaded, _, _ = load_model(args.out)
+        net.load_state_dict(loaded.state_dict())
+        if _state_path(args.out).exists():
+            step, elapsed = _load_state(_state_path(args.out), optimiser)
+        logger.info("resumed from %s at step %d", args.out, step)
+    net.train()
+    started = time.monotonic() - elapsed
+    history: dict[str, Any] = {}
+    running: dict[str, float] = {}
+    while step < args.steps:
+        lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
+        for group in optimiser.param_groups:
+            group["lr"] = max(lr, args.lr * 0.05)
+        photos, maps = training_batch(args, step, setup)
+        loss, logs = training_loss(net, photos, maps, args, step)
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        optimiser.step()
+        step += 1
+        running = {k: 0.9 * running.get(k, v) + 0.1 * v for k, v in logs.items()}
+        out_of_time = args.max_minutes > 0 and time.monotonic() - started > args.max_minutes * 60
+        if step % args.val_every == 0 or step == args.steps or out_of_time:
+            history = _checkpoint(net, optimiser, args, setup, step, time.monotonic() - started, running)
+        if out_of_time:
+            logger.info("time limit reached at step %d", step)
+            break
+    logger.info("done: %s", json.dumps(history))
+    return 0
+
+
+def _checkpoint(net: MaterialNet, optimiser: torch.optim.Optimizer, args: argparse.Namespace,
+                setup: CaptureSetup, step: int, elapsed: float, running: dict[str, float]) -> dict[str, Any]:
+    scores = {"generated": validate_generated(net, args.shots, setup)}
+    if args.val is not None and args.shots == 1:
+        scores["strips"] = validate_strips(net, args.val, setup)
+    card = {
+        "data": f"procedural generator (texforge.server.material.procedural), seed {args.seed}, "
+                f"{args.size}px crops, batch {args.batch}",
+        "shots": args.shots,
+        "steps": step,
+        "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} thread(s)",
+        "wall_time_s": round(elapsed, 1),
+        "validation": {k: {n: round(v, 4) for n, v in s.items()} for k, s in scores.items()},
+        "train_loss": {k: round(v, 4) for k, v in running.items()},
+    }
+    save_model(args.out, net, setup, card)
+    _save_state(_state_path(args.out), optimiser, step, elapsed)
+    logger.info("step %d (%.0fs) loss %s val %s", step, elapsed, card["train_loss"], card["validation"])
+    return card
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m texforge.server.material.train``."""
+    parser = argparse.ArgumentParser(prog="texforge train material", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""Evaluation metrics and the reference degradation shared by training and benchmarks.
+
+Convention (see the project's data README): HR cropped to a multiple of the scale, LR made
+by antialiased bicubic downscaling (PIL BICUBIC on reduce, MATLAB-like), PSNR and SSIM on the
+Y channel of BT.601 YCbCr with `scale` pixels shaved from each border.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+
+def crop_to_multiple(image: np.ndarray, scale: int) -> np.ndarray:
+    """Crop H x W (x C) so both sides are multiples of `scale`."""
+    height = image.shape[0] - image.shape[0] % scale
+    width = image.shape[1] - image.shape[1] % scale
+    return image[:height, :width]
+
+
+def bicubic_downscale(image: np.ndarray, scale: int) -> np.ndarray:
+    """Antialiased bicubic reduce of an H x W x 3 uint8 image whose sides divide by `scale`."""
+    height, width = image.shape[:2]
+    if height % scale or width % scale:
+        raise ValueError(f"image size {width}x{height} is not a multiple of scale {scale}")
+    reduced = Image.fromarray(image).resize((width // scale, height // scale), Image.BICUBIC)
+    return np.asarray(reduced)
+
+
+def bicubic_upscale(image: np.ndarray, scale: int) -> np.ndarray:
+    """The classical baseline: PIL bicubic enlargement of an H x W x 3 uint8 image."""
+    height, width = image.shape[:2]
+    enlarged = Image.fromarray(image).resize((width * scale, height * scale), Image.BICUBIC)
+    return np.asarray(enlarged)
+
+
+def rgb_to_y(image: np.ndarray) -> np.ndarray:
+    """BT.601 luma in [16, 235] (float64) from an H x W x 3 uint8 RGB image."""
+    rgb = image.astype(np.float64) / 255.0
+    return 16.0 + rgb @ np.array([65.481, 128.553, 24.966])
+
+
+def _shave(image: np.ndarray, border: int) -> np.ndarray:
+    return image[border:-border, border:-border] if border > 0 else image
+
+
+def psnr_y(output: np.ndarray, target: np.ndarray, shave: int) -> float:
+    """PSNR in dB on the Y channel of two same-size uint8 RGB images."""
+    if output.shape != target.shape:
+        raise ValueError(f"shape mismatch: {output.shape} vs {target.shape}")
+    error = _shave(rgb_to_y(output) - rgb_to_y(target), shave)
+    mse = float(np.mean(error**2))
+    return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    coords = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    kernel_1d = torch.exp(-(coords**2) / (2 * sigma**2))
+    kernel_1d /= kernel_1d.sum()
+    return (kernel_1d[:, None] * kernel_1d[None, :])[None, None]
+
+
+def ssim_y(output: np.ndarray, target: np.ndarray, shave: int) -> float:
+    """SSIM (Gaussian 11x11, sigma 1.5, valid region) on the Y channel, data range 255."""
+    if output.shape != target.shape:
+        raise ValueError(f"shape mismatch: {output.shape} vs {target.shape}")
+    x = torch.from_numpy(_shave(rgb_to_y(output), shave))[None, None]
+    y = torch.from_numpy(_shave(rgb_to_y(target), shave))[None, None]
+    window = _gaussian_window()
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    mu_x, mu_y = F.conv2d(x, window), F.conv2d(y, window)
+    var_x = F.conv2d(x * x, window) - mu_x**2
+    var_y = F.conv2d(y * y, window) - mu_y**2
+    cov = F.conv2d(x * y, window) - mu_x * mu_y
+    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
+        (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
+    )
+    return float(ssim_map.mean())

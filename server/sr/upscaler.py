@@ -1,0 +1,147 @@
+"""Upscale models for the registry: shipped neural networks and the classical bicubic baseline.
+
+Both go through the same pipeline (server/sr/pipeline.py), so both handle alpha, tileable
+textures, normal maps, every dtype and exact target sizes.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..context import JobContext
+from ..registry import ModelDescriptor, UpscaleRequest
+from .interpolate import interpolate_state_dicts
+from .pipeline import UpscaleCore, upscale_request
+from .weights import LoadedNetwork, load_network
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+"""Shipped weights (package data): `<name>.safetensors`, `<name>-sharp.safetensors`, `<name>.md`."""
+SHARP_SUFFIX = "-sharp"
+
+_MARGIN_FOR_ARCH = {"fastsr": 16, "edsr": 24, "srcae": 24, "rrdb": 24}
+_BYTES_PER_PIXEL_FOR_ARCH = {"fastsr": 1024, "edsr": 2048, "srcae": 4096, "rrdb": 8192}
+
+
+class NeuralUpscaler:
+    """A super-resolution network (with an optional sharp GAN partner) as an UpscaleModel.
+
+    `request.detail` in [0, 1] blends the PSNR weights towards the sharp partner's
+    (network interpolation); without a partner it is ignored.
+    """
+
+    descriptor: ModelDescriptor
+    """What the registry and clients see."""
+
+    def __init__(self, name: str, loaded: LoadedNetwork, device: str = "cpu",
+                 sharp: LoadedNetwork | None = None, description: str = "") -> None:
+        if sharp is not None and (sharp.family.name, sharp.scale) != (loaded.family.name, loaded.scale):
+            raise ValueError(f"sharp partner of {name!r} must be the same architecture and scale")
+        self.loaded = loaded
+        self.device = device
+        self.network = loaded.network.to(device).eval()
+        self._psnr_weights = {k: v.detach().cpu().clone() for k, v in loaded.network.state_dict().items()}
+        self._sharp_weights = sharp.network.state_dict() if sharp is not None else None
+        self._current_detail = 0.0
+        self.descriptor = ModelDescriptor(
+            name=name, kind="upscale", architecture=loaded.family.name, scales=(loaded.scale,),
+            supports_half=loaded.family.supports_half, tiling=True, detail=sharp is not None,
+            description=description or f"{loaded.family.name} x{loaded.scale}", card=loaded.card,
+        )
+
+    @classmethod
+    def from_file(cls, path: str | Path, name: str | None = None, device: str = "cpu",
+                  sharp_path: str | Path | None = None) -> NeuralUpscaler:
+        """Load a .safetensors network (and optional sharp partner)."""
+        path = Path(path)
+        sharp = load_network(sharp_path) if sharp_path is not None else None
+        return cls(name or path.stem, load_network(path), device=device, sharp=sharp)
+
+    def _apply_detail(self, detail: float | None) -> None:
+        target = 0.0 if detail is None or self._sharp_weights is None else min(max(detail, 0.0), 1.0)
+        if target == self._current_detail:
+            return
+        weights = interpolate_state_dicts(self._psnr_weights, self._sharp_weights or self._psnr_weights, target)
+        self.network.load_state_dict(weights)
+        self._current_detail = target
+
+    def core(self, tile: int | None = None) -> UpscaleCore:
+        """The pipeline core for this network."""
+        arch = self.loaded.family.name
+        return UpscaleCore(
+            network=self.network, scale=self.loaded.scale, device=self.device,
+            half=self.descriptor.supports_half, margin=_MARGIN_FOR_ARCH.get(arch, 24),
+            bytes_per_input_pixel=_BYTES_PER_PIXEL_FOR_ARCH.get(arch, 4096), tile=tile,
+        )
+
+    def upscale(self, request: UpscaleRequest, context: JobContext) -> np.ndarray:
+        """Upscale with the network's scale (then resample when the request's size differs)."""
+        self._apply_detail(request.detail)
+        if request.target_size is None and request.scale != self.loaded.scale:
+            raise ValueError(f"model {self.descriptor.name!r} upscales x{self.loaded.scale}, not x{request.scale}")
+        return upscale_request(request, self.core(), context)
+
+
+class _BicubicNetwork(nn.Module):
+    """Torch bicubic interpolation dressed as a network (for the shared pipeline)."""
+
+    def __init__(self, scale: int) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
+
+
+class BicubicUpscaler:
+    """The honest classical baseline, named `bicubic`: torch bicubic through the same pipeline."""
+
+    descriptor: ModelDescriptor
+    """What the registry and clients see."""
+
+    def __init__(self, name: str = "bicubic", device: str = "cpu") -> None:
+        self.device = device
+        self.descriptor = ModelDescriptor(
+            name=name, kind="upscale", architecture="bicubic", scales=(2, 4), supports_half=False,
+            tiling=True, detail=False, description="classical bicubic interpolation (any integer scale)",
+            card={"data": "none", "note": "no learned weights"},
+        )
+
+    def core(self, scale: int, tile: int | None = None) -> UpscaleCore:
+        """The pipeline core for an integer scale."""
+        return UpscaleCore(network=_BicubicNetwork(scale), scale=scale, device=self.device,
+                           margin=4, bytes_per_input_pixel=64, tile=tile)
+
+    def upscale(self, request: UpscaleRequest, context: JobContext) -> np.ndarray:
+        """Bicubic enlargement by `request.scale` (then resample for a target size)."""
+        return upscale_request(request, self.core(request.scale), context)
+
+
+def shipped_weight_files(weights_dir: Path = WEIGHTS_DIR) -> list[Path]:
+    """PSNR-model weight files shipped in the package (sharp partners excluded), sorted."""
+    files = sorted(weights_dir.glob("*.safetensors"))
+    return [path for path in files if not path.stem.endswith(SHARP_SUFFIX)]
+
+
+def load_shipped_upscalers(device: str = "cpu", weights_dir: Path = WEIGHTS_DIR) -> list[NeuralUpscaler]:
+    """Every shipped network as a NeuralUpscaler named after its file (`fast-x4`, ...)."""
+    upscalers = []
+    for path in shipped_weight_files(weights_dir):
+        sharp = path.with_name(path.stem + SHARP_SUFFIX + path.suffix)
+        upscalers.append(NeuralUpscaler.from_file(path, device=device, sharp_path=sharp if sharp.exists() else None))
+    logger.info("loaded %d shipped upscalers from %s", len(upscalers), weights_dir)
+    return upscalers
+
+
+def describe(upscaler: Any) -> str:
+    """One line naming an upscaler and its scales (for logs)."""
+    descriptor = upscaler.descriptor
+    return f"{descriptor.name} ({descriptor.architecture}, x{'/x'.join(map(str, descriptor.scales))})"
