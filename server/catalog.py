@@ -23,9 +23,11 @@ UPSCALERS_CUDA = ("quality-x4", "quality-x2", "fast-x4", "fast-x2")
 MATERIAL_MODELS = ("material-1shot", "material-2shot")
 
 
-def build_registry(device: str, diagnostic: bool = False, weights_dir: Path = WEIGHTS_DIR) -> ModelRegistry:
-    """Registry of the shipped models found in `weights_dir`, for `device`."""
+def build_registry(device: str, diagnostic: bool = False, weights_dir: Path = WEIGHTS_DIR,
+                   extra_models: tuple[Path, ...] = ()) -> ModelRegistry:
+    """Registry of the shipped models found in `weights_dir` (plus community model files), for `device`."""
     from .material.models import HeuristicMaterialModel, NeuralMaterialModel
+    from .sr.community import load_community_upscaler
     from .sr.upscaler import BicubicUpscaler, NeuralUpscaler
 
     registry = ModelRegistry()
@@ -36,6 +38,8 @@ def build_registry(device: str, diagnostic: bool = False, weights_dir: Path = WE
             sharp = weights_dir / f"{name.replace('quality', 'sharp')}.safetensors"
             partner = sharp if name.startswith("quality") and sharp.exists() else None
             registry.add(NeuralUpscaler.from_file(path, name=name, device=device, sharp_path=partner))
+    for path in extra_models:  # the operator's choice at start-up; never a path taken from a request
+        registry.add(load_community_upscaler(path, device=device))
     registry.add(BicubicUpscaler(device=device))
     for name in MATERIAL_MODELS:
         path = weights_dir / f"{name}.safetensors"

@@ -83,7 +83,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return run_server(bind=resolve_address(args.bind), device=args.device, workers=args.workers,
                       limits=limits, diagnostic_models=args.diagnostic_models,
                       shared_memory=not args.no_shared_memory, curve_secret=args.curve_secret,
-                      curve_clients=args.curve_clients, insecure=args.insecure, threads=args.threads)
+                      curve_clients=args.curve_clients, insecure=args.insecure, threads=args.threads,
+                      extra_models=tuple(args.extra_model))
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -277,6 +278,8 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     serve.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     serve.add_argument("--workers", type=int, default=1, help="job worker threads")
     serve.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
+    serve.add_argument("--extra-model", type=Path, action="append", default=[], metavar="PATH",
+                       help="also offer an ESRGAN-family .pth/.safetensors file, named after the file (repeatable)")
     serve.add_argument("--max-queue", type=int, default=None, help="jobs queued or running before `busy` (default 8)")
     serve.add_argument("--max-pixels", type=int, default=None, help="largest input image in pixels (default 8192x8192)")
     serve.add_argument("--max-message-mb", type=float, default=None, help="largest request in MiB (default 1024)")

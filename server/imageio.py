@@ -20,6 +20,11 @@ WRITABLE_SUFFIXES = {
 }
 
 
+_TIFF_LZW = [cv2.IMWRITE_TIFF_COMPRESSION, 5]
+_ENCODE_PARAMS = {".tif": _TIFF_LZW, ".tiff": _TIFF_LZW}
+"""Explicit lossless compression: some OpenCV builds' default TIFF compression loses float precision."""
+
+
 class ImageFormatError(ValueError):
     """The file cannot be read or written as an image in the requested form."""
 
@@ -73,7 +78,7 @@ def write_image(path: str | Path, image: np.ndarray) -> None:
         raise ImageFormatError(f"{path}: cannot write {suffix or 'files without a suffix'}; use one of {sorted(WRITABLE_SUFFIXES)}")
     if image.dtype.type not in allowed:
         raise ImageFormatError(f"{path}: {suffix} cannot hold {image.dtype} pixels; use .tif for float")
-    ok, encoded = cv2.imencode(suffix, _to_bgr(image))
+    ok, encoded = cv2.imencode(suffix, _to_bgr(image), _ENCODE_PARAMS.get(suffix, []))
     if not ok:
         raise ImageFormatError(f"{path}: encoding failed")
     encoded.tofile(path)

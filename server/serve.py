@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits | None = None,
                diagnostic_models: bool = False, shared_memory: bool = True, curve_secret: Path | None = None,
-               curve_clients: Path | None = None, insecure: bool = False, threads: int | None = None) -> int:
+               curve_clients: Path | None = None, insecure: bool = False, threads: int | None = None,
+               extra_models: tuple[Path, ...] = ()) -> int:
     """Run a server in this process; return the exit status."""
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
@@ -31,7 +32,7 @@ def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits
     check_bind_policy(bind, authenticated=bool(curve_secret and curve_clients), insecure=insecure)
     resolved = resolve_device(device)
     configure_cpu_threads(threads)
-    registry = build_registry(resolved, diagnostic=diagnostic_models)
+    registry = build_registry(resolved, diagnostic=diagnostic_models, extra_models=extra_models)
     config = ServerConfig(bind=bind, device=resolved, workers=workers, limits=limits or Limits(),
                           shared_memory=shared_memory and is_local_address(bind) and shm_available(),
                           curve_secret=curve_secret, curve_clients=curve_clients, insecure=insecure)
