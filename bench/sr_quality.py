@@ -28,7 +28,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, float]:
     upscaler = load_upscaler(args.model, args.device)
     rows = []
     started = time.perf_counter()
-    print(f"{"image":<28} {'psnr_y':>8} {'ssim_y':>7} {'bic_psnr':>8} {'bic_ssim':>8}")
+    print(f"{'image':<28} {'psnr_y':>8} {'ssim_y':>7} {'bic_psnr':>8} {'bic_ssim':>8}")
     for path in list_images([args.data]):
         hr = crop_to_multiple(load_rgb(path), args.scale)
         lr = bicubic_downscale(hr, args.scale)
@@ -39,7 +39,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, float]:
         rows.append(row)
         print(f"{path.name:<28} {row[0]:8.3f} {row[1]:7.4f} {row[2]:8.3f} {row[3]:8.4f}")
     mean = np.mean(np.array(rows), axis=0)
-    print(f"{"mean":<28} {mean[0]:8.3f} {mean[1]:7.4f} {mean[2]:8.3f} {mean[3]:8.4f}")
+    print(f"{'mean':<28} {mean[0]:8.3f} {mean[1]:7.4f} {mean[2]:8.3f} {mean[3]:8.4f}")
     return {"images": len(rows), "psnr_y": mean[0], "ssim_y": mean[1], "bicubic_psnr_y": mean[2],
             "bicubic_ssim_y": mean[3], "gain_db": mean[0] - mean[2], "seconds": time.perf_counter() - started}
 

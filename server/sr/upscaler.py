@@ -13,13 +13,15 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
 from torch import nn
 
 from ..context import JobContext
 from ..registry import ModelDescriptor, UpscaleRequest
+from .archs import FAMILIES
 from .interpolate import interpolate_state_dicts
 from .pipeline import UpscaleCore, upscale_request
-from .weights import LoadedNetwork, load_network
+from .weights import ARCH_KEY, LoadedNetwork, load_network
 
 logger = logging.getLogger(__name__)
 
@@ -125,10 +127,17 @@ class BicubicUpscaler:
         return upscale_request(request, self.core(request.scale), context)
 
 
+def is_sr_weights(path: Path) -> bool:
+    """Whether a .safetensors file holds one of our super-resolution families (by its metadata)."""
+    with safe_open(str(path), framework="pt", device="cpu") as handle:
+        arch = (handle.metadata() or {}).get(ARCH_KEY)
+    return arch is not None and any(family.name == arch for family in FAMILIES)
+
+
 def shipped_weight_files(weights_dir: Path = WEIGHTS_DIR) -> list[Path]:
-    """PSNR-model weight files shipped in the package (sharp partners excluded), sorted."""
+    """PSNR-model SR weight files shipped in the package (sharp partners and other kinds excluded)."""
     files = sorted(weights_dir.glob("*.safetensors"))
-    return [path for path in files if not path.stem.endswith(SHARP_SUFFIX)]
+    return [path for path in files if not path.stem.endswith(SHARP_SUFFIX) and is_sr_weights(path)]
 
 
 def load_shipped_upscalers(device: str = "cpu", weights_dir: Path = WEIGHTS_DIR) -> list[NeuralUpscaler]:

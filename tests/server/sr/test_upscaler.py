@@ -3,6 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
+from safetensors.torch import save_file
 
 from texforge.server.context import JobContext
 from texforge.server.registry import ModelRegistry, UpscaleRequest
@@ -30,6 +32,7 @@ def test_shipped_upscalers_pair_sharp_partners(tmp_path: Path) -> None:
         loaded = tiny_fastsr(scale)
         save_network(tmp_path / f"{name}.safetensors", loaded.network, loaded.family, scale, loaded.hparams,
                      {"validation": {"psnr_y": 1.0}})
+    save_file({"weight": torch.zeros(2)}, tmp_path / "material-1shot.safetensors", metadata={"texforge.arch": "unet"})
     upscalers = load_shipped_upscalers("cpu", tmp_path)
     registry = ModelRegistry()
     for upscaler in upscalers:
