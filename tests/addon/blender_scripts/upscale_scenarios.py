@@ -109,7 +109,8 @@ def float_alpha() -> dict[str, Any]:
     rows[..., 0] = 0.8 * 0.5
     source = make_image("decal.exr", rows, float_buffer=True, colorspace="Linear Rec.709")
     snapshot = addon.upscale.snapshot(source)
-    bpy.ops.texforge.upscale_image(image_name="decal.exr", scale="4", synchronous=True)
+    # bicubic keeps flat colours exact, so the alpha conversion is what this checks
+    bpy.ops.texforge.upscale_image(image_name="decal.exr", scale="4", model="bicubic", synchronous=True)
     result = bpy.data.images["decal_x4"]
     return {"wire_dtype": str(snapshot.wire_image.dtype), "wire_channels": int(snapshot.wire_image.shape[2]),
             "is_float": result.is_float, "size": list(result.size), "colorspace": result.colorspace_settings.name,
