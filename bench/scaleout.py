@@ -56,11 +56,11 @@ def wait_until_served(address: str, workers: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", default="bicubic")
+    parser.add_argument("--model", default="fast-x4")
     parser.add_argument("--scale", type=int, default=4)
-    parser.add_argument("--side", type=int, default=512)
+    parser.add_argument("--side", type=int, default=256)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--requests", type=int, default=6)
+    parser.add_argument("--requests", type=int, default=4)
     args = parser.parse_args()
     rates = {}
     for workers in (1, 2):

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import statistics
 import sys
 import time
-from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import median_seconds  # noqa: E402
 
 from texforge.server.context import JobContext
 from texforge.server.registry import UpscaleRequest
@@ -38,16 +40,6 @@ def test_image(size: int) -> np.ndarray:
     yy, xx = np.mgrid[:size, :size] / size
     base = 0.5 + 0.4 * np.sin(40 * xx[..., None] * (1 + np.arange(3)) + 25 * yy[..., None])
     return np.clip((base + 0.05 * rng.standard_normal((size, size, 3))) * 255, 0, 255).astype(np.uint8)
-
-
-def median_seconds(run: Callable[[], object], runs: int) -> float:
-    run()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def rrdb_seconds(size: int) -> float:

@@ -10,16 +10,15 @@ is shared memory.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _server import running_server  # noqa: E402
+from _timing import median_seconds  # noqa: E402
 
 from texforge.protocol import Client  # noqa: E402
 
@@ -27,17 +26,6 @@ CASES = {
     "rgba8_4096": ((4096, 4096, 4), np.uint8),
     "f32_2048": ((2048, 2048, 4), np.float32),
 }
-
-
-def median_seconds(action: Callable[[], object], runs: int) -> float:
-    """Median wall time of `action()` over `runs` runs, after one warm-up."""
-    action()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def make_image(shape: tuple[int, ...], dtype: type) -> np.ndarray:
