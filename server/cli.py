@@ -353,6 +353,8 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
 
     if with_train:
         _add_train_parsers(sub)
+    else:  # listed for --help; the real parsers import torch, so they are built only for `train`
+        sub.add_parser("train", help="train a model with the project's own code: texforge train sr|material --help")
     return parser
 
 
