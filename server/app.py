@@ -26,17 +26,15 @@ from .arguments import parse_material, parse_upscale
 from .config import ServerConfig
 from .context import JobContext
 from .device import describe_device
-from .jobs import RESULTS_ENDPOINT, Job, WorkerPool, error_reply, split_envelope
+from .jobs import RESULTS_ENDPOINT, Job, WorkerPool, error_reply
 from .registry import MATERIAL_MAPS, ModelRegistry
+from .routing import Delivery, drain, send_routed, split_envelope
 from .security import CurveSettings, check_bind_policy, secure_router
 from .shm_exports import SegmentExporter
 from .version import __version__
 from .worker_link import BrokerLink
 
 log = logging.getLogger(__name__)
-
-_MAX_MESSAGES_PER_TURN = 64
-"""Bounded drain per poll so results and heartbeats are never starved by a flood of requests."""
 
 
 class Server:
@@ -77,9 +75,7 @@ class Server:
         self._router.setsockopt(zmq.MAXMSGSIZE, limits.max_message_bytes + limits.max_header_bytes)
         self._router.bind(self.config.bind)
         self.endpoint = self._router.getsockopt_string(zmq.LAST_ENDPOINT)
-        self._results.setsockopt(zmq.LINGER, 0)
-        self._results.bind(RESULTS_ENDPOINT)
-        self._pool.start()
+        self._start_workers()
         return self.endpoint
 
     def attach(self, broker_address: str, curve: CurveClientKeys | None = None) -> str:
@@ -88,11 +84,15 @@ class Server:
         self._broker = BrokerLink(self._zmq, broker_address, self.config.limits.max_queue, curve, {
             "pid": os.getpid(), "device": describe_device(self.config.device)})
         self._router = self._broker.connect()
+        self._start_workers()
+        self.endpoint = broker_address
+        return broker_address
+
+    def _start_workers(self) -> None:
+        """Bind the workers' results endpoint, then start them (they connect to it)."""
         self._results.setsockopt(zmq.LINGER, 0)
         self._results.bind(RESULTS_ENDPOINT)
         self._pool.start()
-        self.endpoint = broker_address
-        return broker_address
 
     def serve_forever(self, stop: threading.Event) -> None:
         """Serve until `stop` is set."""
@@ -106,9 +106,9 @@ class Server:
                 polled = self._router
             events = dict(poller.poll(tick_ms))
             if self._results in events:
-                self._drain(self._results, self._forward_result)
+                drain(self._results, self._forward_result)
             if self._router in events:
-                self._drain(self._router, self._handle_frames)
+                drain(self._router, self._handle_frames)
             self._send_progress()
             self._exports.sweep()
             if self._broker is not None:
@@ -127,28 +127,16 @@ class Server:
 
     # --- message plumbing -------------------------------------------------------------
 
-    def _drain(self, socket: zmq.Socket, handle: Callable[[list[Any]], None]) -> None:
-        for _ in range(_MAX_MESSAGES_PER_TURN):
-            try:
-                frames = socket.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                return
-            handle(frames)
-
     def _send(self, routing: list[Any], reply: Reply) -> None:
         self._route([*routing, *encode_reply(reply)])
 
     def _route(self, frames: list[Any]) -> None:
         """Send to a client; a client that left has its jobs cancelled, a stalled one loses the message."""
-        try:
-            self._router.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
-        except zmq.ZMQError as exc:
-            if exc.errno == zmq.EHOSTUNREACH:
-                self._client_gone(bytes(frames[0]))
-            elif exc.errno == zmq.EAGAIN:
-                log.warning("client %s is not reading; reply dropped", bytes(frames[0]).hex())
-            else:
-                raise
+        delivery = send_routed(self._router, frames)
+        if delivery is Delivery.GONE:
+            self._client_gone(bytes(frames[0]))
+        elif delivery is Delivery.STALLED:
+            log.warning("client %s is not reading; reply dropped", bytes(frames[0]).hex())
 
     def _client_gone(self, identity: bytes) -> None:
         for (owner, request_id), job in self._jobs.items():
@@ -157,9 +145,9 @@ class Server:
                 job.context.cancel_event.set()
 
     def _forward_result(self, frames: list[Any]) -> None:
-        routing_length = 2 if len(frames) > 2 and len(frames[1]) == 0 else 1
-        header = decode_header(frames[routing_length], self.config.limits)
-        self._jobs.pop((bytes(frames[0]), str(header.get("re"))), None)
+        routing, payload = split_envelope(frames)
+        header = decode_header(payload[0], self.config.limits)
+        self._jobs.pop((bytes(routing[0]), str(header.get("re"))), None)
         self._route(frames)
 
     def _handle_frames(self, frames: list[Any]) -> None:

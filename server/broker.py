@@ -24,7 +24,8 @@ from ..protocol.heartbeat import set_heartbeats
 from ..protocol.limits import Limits
 from ..protocol.messages import Reply, Request
 from .broker_protocol import HEARTBEAT, HEARTBEAT_S, LIVENESS, READY, control, parse_control
-from .jobs import error_reply, split_envelope
+from .jobs import error_reply
+from .routing import Delivery, drain, send_routed, split_envelope
 from .security import CurveServer
 
 log = logging.getLogger(__name__)
@@ -108,9 +109,9 @@ class Broker:
         while not stop.is_set():
             events = dict(poller.poll(int(HEARTBEAT_S * 250)))
             if self._backend in events:
-                self._drain(self._backend, self._from_worker)
+                drain(self._backend, self._from_worker)
             if self._frontend in events:
-                self._drain(self._frontend, self._from_client)
+                drain(self._frontend, self._from_client)
             self._tick()
 
     def close(self) -> None:
@@ -123,23 +124,9 @@ class Broker:
     # --- plumbing ------------------------------------------------------------------------
 
     @staticmethod
-    def _drain(socket: zmq.Socket, handle: Any) -> None:
-        for _ in range(64):
-            try:
-                frames = socket.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                return
-            handle(frames)
-
-    @staticmethod
     def _send(socket: zmq.Socket, frames: list[Any]) -> bool:
-        try:
-            socket.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
-        except zmq.ZMQError as exc:
-            if exc.errno in (zmq.EHOSTUNREACH, zmq.EAGAIN):
-                return False
-            raise
-        return True
+        """Whether the peer got the message (a lost or stalled peer is the caller's business)."""
+        return send_routed(socket, frames) is Delivery.SENT
 
     def _reply(self, routing: list[Any], reply: Reply) -> None:
         self._send(self._frontend, [*routing, *encode_reply(reply)])

@@ -126,9 +126,3 @@ def error_reply(request_id: str | None, code: ErrorCode, message: str) -> Reply:
     """An `error` reply."""
     return Reply(ReplyType.ERROR, request_id, {"code": str(code), "message": message})
 
-
-def split_envelope(frames: list[Any]) -> tuple[list[Any], list[Any]]:
-    """(routing frames, payload) of a message from a ROUTER: a REQ peer adds an empty delimiter."""
-    if len(frames) > 1 and len(frames[1]) == 0:
-        return frames[:2], frames[2:]
-    return frames[:1], frames[1:]

@@ -54,6 +54,13 @@ def blender_environment(home: Path) -> dict[str, str]:
     return environment
 
 
+def scenario(outcome: dict[str, Any], name: str) -> dict[str, Any]:
+    """One scenario's facts from a Blender script's outcome; fails with its traceback if it raised."""
+    facts = outcome[name]
+    assert "traceback" not in facts, facts.get("traceback")
+    return facts
+
+
 def run_blender_script(script: str, tmp_path: Path, **arguments: Any) -> dict[str, Any]:
     """Run `blender_scripts/<script>` with bpy in a child process; return the JSON it writes."""
     home = tmp_path / "home"

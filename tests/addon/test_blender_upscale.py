@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import requires_bpy, run_blender_script
+from .conftest import requires_bpy, run_blender_script, scenario
 
 pytestmark = requires_bpy
 
@@ -17,12 +17,6 @@ def outcome(extension_zip: Path, diagnostic_server: Any, module_tmp: Path) -> di
     """Every scenario of blender_scripts/upscale_scenarios.py, run in one Blender process."""
     return run_blender_script("upscale_scenarios.py", module_tmp, zip=str(extension_zip),
                               server=diagnostic_server.address)
-
-
-def scenario(outcome: dict[str, Any], name: str) -> dict[str, Any]:
-    facts = outcome[name]
-    assert "traceback" not in facts, facts.get("traceback")
-    return facts
 
 
 def test_bundled_wheels_are_installed_with_the_extension(outcome: dict[str, Any]) -> None:
