@@ -11,8 +11,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from .material.models import HeuristicMaterialModel, NeuralMaterialModel
 from .models.diagnostic import FailingUpscaler, SlowUpscaler
 from .registry import ModelRegistry
+from .sr.community import load_community_upscaler
+from .sr.upscaler import BicubicUpscaler, NeuralUpscaler
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +29,6 @@ MATERIAL_MODELS = ("material-1shot", "material-2shot")
 def build_registry(device: str, diagnostic: bool = False, weights_dir: Path = WEIGHTS_DIR,
                    extra_models: tuple[Path, ...] = ()) -> ModelRegistry:
     """Registry of the shipped models found in `weights_dir` (plus community model files), for `device`."""
-    from .material.models import HeuristicMaterialModel, NeuralMaterialModel
-    from .sr.community import load_community_upscaler
-    from .sr.upscaler import BicubicUpscaler, NeuralUpscaler
-
     registry = ModelRegistry()
     preference = UPSCALERS_CUDA if device.startswith("cuda") else UPSCALERS_CPU
     for name in preference:
