@@ -11,9 +11,20 @@ from .render import SVBRDF, encode_maps, render_point_light
 MAP_NAMES: tuple[str, ...] = ("normal", "albedo", "roughness", "specular")
 
 
-def map_losses(predicted: SVBRDF, target: SVBRDF) -> dict[str, torch.Tensor]:
-    """Mean absolute error of each encoded map (normal (n+1)/2, sRGB albedo/specular, roughness)."""
+MAP_LOSSES: tuple[str, ...] = ("l1", "rmse")
+
+
+def map_losses(predicted: SVBRDF, target: SVBRDF, kind: str = "l1") -> dict[str, torch.Tensor]:
+    """Error of each encoded map (normal (n+1)/2, sRGB albedo/specular, roughness).
+
+    ``l1`` pulls each pixel towards the conditional median; ``rmse`` towards the conditional mean,
+    which is what an RMSE benchmark rewards where a photo leaves a map ambiguous (metal or not).
+    """
     pred, true = encode_maps(predicted), encode_maps(target)
+    if kind == "rmse":
+        return {name: ((pred[name] - true[name]) ** 2).mean().add(1e-8).sqrt() for name in MAP_NAMES}
+    if kind != "l1":
+        raise ValueError(f"unknown map loss {kind!r}; expected one of {MAP_LOSSES}")
     return {name: (pred[name] - true[name]).abs().mean() for name in MAP_NAMES}
 
 

@@ -22,7 +22,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from .losses import map_losses, random_lighting, rendering_loss
+from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
 from .network import MaterialNet, NetworkConfig
 from .procedural import generate_batch, render_capture
 from .render import SVBRDF, CaptureSetup, decode_maps, encode_maps
@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=2000, help="total optimisation steps")
     parser.add_argument("--out", type=Path, required=True, help="output FILE.safetensors")
     parser.add_argument("--resume", action="store_true", help="continue from --out and its .state file")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from these weights (same architecture), with a fresh optimiser and schedule")
+    parser.add_argument("--map-loss", choices=MAP_LOSSES, default="l1",
+                        help="per-map loss: l1 (median) or rmse (mean; what RMSE benchmarks reward)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     parser.add_argument("--val-every", type=int, default=200, help="validate and checkpoint every N steps")
@@ -80,7 +84,7 @@ def training_loss(net: MaterialNet, photos: torch.Tensor, maps: SVBRDF, args: ar
                   step: int) -> tuple[torch.Tensor, dict[str, float]]:
     """Sum of map L1 losses and the weighted rendering loss."""
     predicted = net(photos)
-    per_map = map_losses(predicted, maps)
+    per_map = map_losses(predicted, maps, args.map_loss)
     g = torch.Generator().manual_seed(args.seed * 7919 + step)
     render = rendering_loss(predicted, maps, random_lighting(photos.shape[0], args.renders, g))
     total = sum(per_map.values()) + args.render_weight * render
@@ -168,6 +172,9 @@ def run(args: argparse.Namespace) -> int:
     net = MaterialNet(_network_config(args))
     optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
     step, elapsed = 0, 0.0
+    if args.init is not None:
+        net.load_state_dict(load_model(args.init)[0].state_dict())
+        logger.info("initialised from %s", args.init)
     if args.resume and args.out.exists():
         loaded, _, _ = load_model(args.out)
         net.load_state_dict(loaded.state_dict())

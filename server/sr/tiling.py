@@ -72,14 +72,20 @@ class TileGrid:
         return min(self.margin, shortest // 2)
 
     def context_indices(self, start: int, end: int, length: int) -> torch.Tensor:
-        """Input indices to read for a core span: margin each side, wrapped or clipped."""
+        """Input indices to read for a core span: margin each side, wrapped or mirrored at the border.
+
+        Mirroring (not clipping) means the network never sees its own zero padding at an image
+        border: a flat colour stays flat up to the edge instead of gaining a fringe.
+        """
+        indices = torch.arange(start - self.margin, end + self.margin)
         if self.wrap:
-            return torch.arange(start - self.margin, end + self.margin) % length
-        return torch.arange(max(0, start - self.margin), min(length, end + self.margin))
+            return indices % length
+        folded = indices % (2 * length)
+        return torch.where(folded < length, folded, 2 * length - 1 - folded)
 
     def context_start(self, start: int) -> int:
         """Input coordinate of the first index returned by `context_indices`."""
-        return start - self.margin if self.wrap else max(0, start - self.margin)
+        return start - self.margin
 
 
 def feather_weights(
@@ -105,11 +111,8 @@ def _run_tile(image: torch.Tensor, grid: TileGrid, rows: tuple[int, int], cols: 
     height, width = image.shape[-2:]
     row_index = grid.context_indices(*rows, height)
     col_index = grid.context_indices(*cols, width)
-    if grid.wrap:
-        tile = image.index_select(1, row_index).index_select(2, col_index)
-    else:
-        tile = image[:, row_index[0]:row_index[-1] + 1, col_index[0]:col_index[-1] + 1]
-    return upscale_tile(tile[None].contiguous())[0], grid.context_start(rows[0]), grid.context_start(cols[0])
+    tile = image.index_select(1, row_index).index_select(2, col_index)
+    return upscale_tile(tile[None])[0], grid.context_start(rows[0]), grid.context_start(cols[0])
 
 
 def _tile_row(image: torch.Tensor, grid: TileGrid, rows: tuple[int, int], scale: int,

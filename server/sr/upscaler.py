@@ -49,7 +49,7 @@ class NeuralUpscaler:
             raise ValueError(f"sharp partner of {name!r} must be the same architecture and scale")
         self.loaded = loaded
         self.device = device
-        self.network = loaded.network.to(device).eval()
+        self.network = loaded.network.to(device, memory_format=torch.channels_last).eval()
         self._psnr_weights = {k: v.detach().cpu().clone() for k, v in loaded.network.state_dict().items()}
         self._sharp_weights = sharp.network.state_dict() if sharp is not None else None
         self._current_detail = 0.0

@@ -33,6 +33,11 @@ class ResidualBlock(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(features, features, 3, padding=1)
         self.conv2 = nn.Conv2d(features, features, 3, padding=1)
+        with torch.no_grad():
+            # Near-identity blocks: a deeper net initialised (`--init`) from a shallower one starts
+            # where the shallower one ended instead of behind it.
+            self.conv2.weight.mul_(0.1)
+            self.conv2.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.conv2(F.relu(self.conv1(x), inplace=True))

@@ -7,21 +7,26 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 from safetensors import safe_open
 
 from texforge.server.context import JobContext
 from texforge.server.material import train
+from texforge.server.material.losses import map_losses
+from texforge.server.material.procedural import generate_batch
+from texforge.server.material.render import SVBRDF
 from texforge.server.material.models import NeuralMaterialModel
 from texforge.server.registry import MATERIAL_MAPS, MaterialRequest
 
 
-def _args(out: Path, shots: int, steps: int, resume: bool = False) -> argparse.Namespace:
+def _args(out: Path, shots: int, steps: int, resume: bool = False, *extra: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     train.add_arguments(parser)
     argv = ["--out", str(out), "--shots", str(shots), "--steps", str(steps), "--batch", "2", "--size", "32",
             "--base-channels", "4", "--max-channels", "8", "--depth", "2", "--global-dim", "8",
             "--val-every", "2", "--renders", "2", "--threads", "1"]
-    return parser.parse_args(argv + (["--resume"] if resume else []))
+    return parser.parse_args(argv + (["--resume"] if resume else []) + list(extra))
 
 
 def test_train_writes_loadable_model_and_resumes(tmp_path: Path) -> None:
@@ -49,3 +54,25 @@ def test_two_shot_model_needs_a_guide(tmp_path: Path) -> None:
         assert "guide" in str(error)
     else:
         raise AssertionError("a 2-shot model without a guide must raise ValueError")
+
+
+def test_fine_tune_starts_from_init_weights_with_rmse_map_loss(tmp_path: Path) -> None:
+    base = tmp_path / "base.safetensors"
+    assert train.run(_args(base, 1, 2)) == 0
+    tuned = tmp_path / "tuned.safetensors"
+    assert train.run(_args(tuned, 1, 1, False, "--init", str(base), "--map-loss", "rmse", "--lr", "0")) == 0
+    with safe_open(str(base), framework="pt") as a, safe_open(str(tuned), framework="pt") as b:
+        # lr 0: one step from the init weights must leave them unchanged (a fresh net would differ)
+        assert all(torch.equal(a.get_tensor(k), b.get_tensor(k)) for k in a.keys())
+        assert json.loads(b.metadata()["card"])["steps"] == 1
+
+
+def test_rmse_map_loss_is_the_root_mean_square_error() -> None:
+    target = generate_batch(1, 16, seed=3)
+    shifted = SVBRDF(target.normal, (target.diffuse + 0.1).clamp(0, 1), target.roughness, target.specular)
+    l1 = map_losses(shifted, target, "l1")
+    rmse = map_losses(shifted, target, "rmse")
+    assert float(rmse["normal"]) < 1e-3 and float(rmse["roughness"]) < 1e-3
+    assert float(rmse["albedo"]) >= float(l1["albedo"]) > 0.0
+    with pytest.raises(ValueError, match="map loss"):
+        map_losses(shifted, target, "huber")

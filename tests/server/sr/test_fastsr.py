@@ -34,3 +34,20 @@ def test_starts_near_nearest_neighbour() -> None:
 def test_rejects_unsupported_scale() -> None:
     with pytest.raises(ValueError, match="8"):
         get_family("fastsr").build(8, FastSRParams())
+
+
+def test_deeper_network_grown_from_a_shallower_one_starts_near_it() -> None:
+    family = get_family("fastsr")
+    torch.manual_seed(0)
+    shallow = family.build(4, FastSRParams(features=16, blocks=1)).eval()
+    with torch.no_grad():  # a "trained" shallow net: its residual branch matters
+        shallow.body[0].conv2.weight.normal_(0, 0.2)
+    deep = family.build(4, FastSRParams(features=16, blocks=4)).eval()
+    deep.load_state_dict(shallow.state_dict(), strict=False)
+    image = torch.rand(1, 3, 12, 12)
+    nearest = torch.nn.functional.interpolate(image, scale_factor=4, mode="nearest")
+    with torch.inference_mode():
+        reference = shallow(image)
+        learned_detail = (reference - nearest).abs().mean()
+        # the added blocks are near identity: they change the output by a small part of its detail
+        assert (deep(image) - reference).abs().mean() < 0.1 * learned_detail

@@ -119,3 +119,14 @@ def test_neural_model_rejects_other_scales() -> None:
     upscaler = NeuralUpscaler("tiny", tiny_fastsr(4))
     with pytest.raises(ValueError, match="x4"):
         upscaler.upscale(UpscaleRequest(np.zeros((4, 4, 3), np.uint8), 2), JobContext())
+
+
+def test_flat_colour_has_no_fringe_at_the_image_border() -> None:
+    # A network sees the same mirrored context at the border as inside, so a flat input gives the
+    # same (scale-periodic) output everywhere; clipped context exposes its zero padding instead.
+    image = np.zeros((24, 20, 3), np.float32)
+    image[:] = (0.1, 0.9, 0.2)
+    output = upscale(UpscaleRequest(image, 2), neural=True)
+    interior = output[10:12, 10:12]
+    tiled = np.tile(interior, (24, 20, 1))
+    assert np.abs(output - tiled).max() < 1e-5
