@@ -44,7 +44,9 @@ def test_every_image_reads_the_shared_mapping() -> None:
 def test_layout_flows_left_to_right_and_images_stack_without_overlap() -> None:
     plan = wiring.plan_material("oak", ALL_MAPS)
     x = {node.name: node.location[0] for node in plan.nodes}
-    assert x[wiring.TEXTURE_COORDINATE] < x[wiring.MAPPING] < x["Albedo"] < x[wiring.NORMAL_MAP] < x[wiring.PRINCIPLED] < x[wiring.OUTPUT]
+    left_to_right = [wiring.TEXTURE_COORDINATE, wiring.MAPPING, "Albedo", wiring.NORMAL_MAP, wiring.PRINCIPLED,
+                     wiring.OUTPUT]
+    assert [x[name] for name in left_to_right] == sorted(x[name] for name in left_to_right)
     ys = [node.location[1] for node in plan.image_nodes()]
     assert ys == sorted(ys, reverse=True) and min(a - b for a, b in zip(ys, ys[1:])) >= 250
     assert plan.node(wiring.NORMAL_MAP).location[1] == plan.node("Normal").location[1]

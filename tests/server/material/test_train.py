@@ -14,9 +14,9 @@ from safetensors import safe_open
 from texforge.server.context import JobContext
 from texforge.server.material import train
 from texforge.server.material.losses import map_losses
+from texforge.server.material.models import NeuralMaterialModel
 from texforge.server.material.procedural import generate_batch
 from texforge.server.material.render import SVBRDF
-from texforge.server.material.models import NeuralMaterialModel
 from texforge.server.registry import MATERIAL_MAPS, MaterialRequest
 
 
