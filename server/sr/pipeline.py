@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from ..context import JobContext
 from ..registry import UpscaleRequest
+from .resample import resample_banded
 from .tiling import choose_tile_size, upscale_tiled_with_retry
 
 logger = logging.getLogger(__name__)
@@ -242,12 +243,14 @@ def upscale_request(request: UpscaleRequest, core: UpscaleCore, context: JobCont
     final_height, final_width = output_size(request, height, width)
     out_channels = (1 if prepared.gray else 3) + (1 if prepared.has_alpha else 0)
     tile = core.tile or choose_tile_size(core.device, core.scale, core.bytes_per_input_pixel)
+    output = np.empty((final_height, final_width, out_channels), dtype=prepared.dtype)
+
+    def write_finished(row: int, band: torch.Tensor) -> None:
+        output[row:row + band.shape[1]] = finish_band(band, prepared)
+
     direct = (final_height, final_width) == (height * core.scale, width * core.scale)
     if direct:
-        output = np.empty((final_height, final_width, out_channels), dtype=prepared.dtype)
-
-        def sink(row: int, band: torch.Tensor) -> None:
-            output[row:row + band.shape[1]] = finish_band(band, prepared)
+        sink = write_finished
     else:
         network_output = torch.empty(channels, height * core.scale, width * core.scale)
 
@@ -256,22 +259,6 @@ def upscale_request(request: UpscaleRequest, core: UpscaleCore, context: JobCont
 
     upscale_tiled_with_retry(prepared.tensor, tile_function(core), core.scale, sink, context,
                              tile=tile, margin=core.margin, wrap=request.tileable)
-    if direct:
-        result = output
-    else:
-        resized = resample(network_output, final_height, final_width, request.tileable)
-        result = finish_band(resized, prepared)
-    return result[:, :, 0] if request.image.ndim == 2 else result
-
-
-def resample(image: torch.Tensor, height: int, width: int, wrap: bool) -> torch.Tensor:
-    """Antialiased bicubic resize of a C x H x W tensor (wrap-padded when tileable)."""
-    if not wrap:
-        return F.interpolate(image[None], size=(height, width), mode="bicubic", align_corners=False, antialias=True)[0]
-    pad_h, pad_w = max(2, image.shape[1] // height * 2), max(2, image.shape[2] // width * 2)
-    padded = F.pad(image[None], (pad_w, pad_w, pad_h, pad_h), mode="circular")
-    scale_y, scale_x = height / image.shape[1], width / image.shape[2]
-    big = F.interpolate(padded, size=(round(padded.shape[2] * scale_y), round(padded.shape[3] * scale_x)),
-                        mode="bicubic", align_corners=False, antialias=True)[0]
-    top, left = round(pad_h * scale_y), round(pad_w * scale_x)
-    return big[:, top:top + height, left:left + width]
+    if not direct:
+        resample_banded(network_output, final_height, final_width, request.tileable, write_finished)
+    return output[:, :, 0] if request.image.ndim == 2 else output

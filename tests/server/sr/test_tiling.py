@@ -84,6 +84,15 @@ def test_tileable_network_output_wraps_seamlessly(rng: np.random.Generator) -> N
     assert max(seam_ratios(output, phase=4)) <= 1.2
 
 
+@pytest.mark.parametrize("target", [(150, 130), (300, 170)])
+def test_tileable_exact_size_output_wraps_seamlessly(target: tuple[int, int], rng: np.random.Generator) -> None:
+    image = periodic_texture(rng, 40, 56)
+    core = BicubicUpscaler().core(4, tile=16)
+    output = upscale_request(UpscaleRequest(image, 4, tileable=True, target_size=target), core, JobContext())
+    assert output.shape == (target[1], target[0], 3)
+    assert max(seam_ratios(output)) <= 1.2
+
+
 def test_progress_reports_every_tile(rng: np.random.Generator) -> None:
     reports: list[tuple[int, int, str]] = []
     context = JobContext(progress_callback=lambda done, total, stage: reports.append((done, total, stage)))
