@@ -72,16 +72,21 @@ def scores(predicted: dict[str, torch.Tensor], truth: dict[str, torch.Tensor], s
     return out
 
 
-def evaluate(model, strips, setup: CaptureSetup, refine: int) -> tuple[dict[str, float], float]:  # noqa: ANN001
-    """Mean scores over strips and seconds per strip."""
+def evaluate(model, strips, setup: CaptureSetup, refine: int,  # noqa: ANN001
+             per_strip: bool = False) -> tuple[dict[str, float], float]:
+    """Mean scores over strips and seconds per strip (each strip's scores printed if `per_strip`)."""
     totals = {name: 0.0 for name in (*MAPS, "render")}
     started = time.perf_counter()
-    for photo, truth in strips:
+    for index, (photo, truth) in enumerate(strips):
         flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
         guide = guide_for(to_svbrdf(truth), setup) if "guide" in model.descriptor.inputs else None
         request = MaterialRequest(flash=flash, guide=guide, size=photo.shape[-1], refine_steps=refine)
         predicted = arrays_to_encoded(model.estimate(request, JobContext()))
-        for name, value in scores(predicted, truth, setup).items():
+        strip_scores = scores(predicted, truth, setup)
+        if per_strip:
+            print(f"  {model.descriptor.name} strip {index}: "
+                  + " ".join(f"{k}={v:.3f}" for k, v in strip_scores.items()))
+        for name, value in strip_scores.items():
             totals[name] += value / len(strips)
     return totals, (time.perf_counter() - started) / len(strips)
 
@@ -103,6 +108,7 @@ def main() -> int:
     parser.add_argument("--refine", type=int, default=0, help="also evaluate with N refinement steps")
     parser.add_argument("--weights", type=Path, nargs="*", default=None, help="model files (default: shipped)")
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--per-strip", action="store_true", help="print every strip's scores too")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -114,7 +120,7 @@ def main() -> int:
     models = [NeuralMaterialModel.from_file(p) for p in (args.weights or shipped_weight_files())]
     models.append(HeuristicMaterialModel())
     for model in models:
-        rows[model.descriptor.name], seconds = evaluate(model, strips, setup, 0)
+        rows[model.descriptor.name], seconds = evaluate(model, strips, setup, 0, args.per_strip)
         if args.refine > 0:
             rows[f"{model.descriptor.name}+refine{args.refine}"], _ = evaluate(model, strips, setup, args.refine)
     print(f"{len(strips)} strips; RMSE of encoded maps and of a novel-light render")

@@ -215,7 +215,7 @@ def cmd_material(args: argparse.Namespace) -> int:
             bar.finish()
     info = {**info, "flash": str(args.flash), "guide": str(args.guide) if args.guide else None,
             "round_trip_seconds": round(time.perf_counter() - started, 3)}
-    write_material(outdir, maps, info)
+    write_material(outdir, maps, info, normal_convention=args.normal_convention)
     log.info("wrote %s", ", ".join(str(outdir / f"{name}.png") for name in maps))
     return 0
 
@@ -347,6 +347,8 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     material.add_argument("--size", type=int, default=None, help="longer side of the output maps")
     material.add_argument("--refine", type=int, default=0, help="test-time refinement steps")
     material.add_argument("--tileable", action="store_true")
+    material.add_argument("--normal-convention", choices=("opengl", "directx"), default="opengl",
+                          help="green channel of normal.png: opengl (+Y; Blender, Godot, Unity) or directx (-Y; Unreal)")
     material.add_argument("--model", default=None)
     _add_client_options(material, 120.0)
     material.set_defaults(func=cmd_material)

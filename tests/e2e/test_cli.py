@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -58,3 +59,49 @@ def test_bad_inputs_fail_before_contacting_the_server(tmp_path: Path) -> None:
     write_image(tmp_path / "f.tif", np.zeros((4, 4, 3), np.float32))
     lossy = texforge("upscale", str(tmp_path / "f.tif"), str(tmp_path / "out.png"))
     assert lossy.returncode == 1 and "use .tif" in lossy.stderr
+
+
+def flash_photo(size: int = 48) -> np.ndarray:
+    """A bright centre falling off to the corners over a brick-like pattern, as a flash photo looks."""
+    yy, xx = np.mgrid[:size, :size] / size
+    falloff = 1.0 / (1.0 + 3.0 * ((xx - 0.5) ** 2 + (yy - 0.5) ** 2))
+    bricks = 0.6 + 0.3 * ((np.floor(yy * 6) + np.floor(xx * 3 + 0.5 * (np.floor(yy * 6) % 2))) % 2)
+    rgb = falloff[..., None] * bricks[..., None] * np.array([0.9, 0.6, 0.45])
+    return (np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("model", ["material-1shot", "heuristic"])
+def test_material_writes_all_five_maps_and_a_description(diagnostic_server, tmp_path: Path, model: str) -> None:
+    write_image(tmp_path / "flash.png", flash_photo())
+    result = texforge("material", str(tmp_path / "flash.png"), "-o", str(tmp_path / "out"), "--size", "40",
+                      "--model", model, server=diagnostic_server.address, timeout=120)
+    assert result.returncode == 0, result.stderr
+    maps = {name: read_image(tmp_path / "out" / f"{name}.png")
+            for name in ("albedo", "specular", "normal", "glossiness", "roughness")}
+    assert maps["albedo"].shape == (40, 40, 3) and maps["albedo"].dtype == np.uint8
+    assert maps["specular"].shape == (40, 40, 3) and maps["specular"].dtype == np.uint8
+    assert maps["normal"].shape == (40, 40, 3) and maps["normal"].dtype == np.uint16
+    assert maps["roughness"].shape[:2] == (40, 40) and maps["roughness"].dtype == np.uint16
+    total = maps["roughness"].astype(int) + maps["glossiness"].astype(int)
+    assert np.abs(total - 65535).max() <= 1
+    normals = maps["normal"].astype(np.float64) / 65535 * 2 - 1
+    np.testing.assert_allclose(np.linalg.norm(normals, axis=2), 1.0, atol=0.01)
+    document = json.loads((tmp_path / "out" / "material.json").read_text())
+    assert document["model"] == model and "OpenGL" in document["conventions"]["normal"]
+    assert document["round_trip_seconds"] > 0
+
+
+def test_material_directx_normals_flip_green_only(diagnostic_server, tmp_path: Path) -> None:
+    write_image(tmp_path / "flash.png", flash_photo())
+    outputs = {}
+    for convention in ("opengl", "directx"):
+        result = texforge("material", str(tmp_path / "flash.png"), "-o", str(tmp_path / convention), "--size", "40",
+                          "--model", "heuristic", "--normal-convention", convention, server=diagnostic_server.address)
+        assert result.returncode == 0, result.stderr
+        outputs[convention] = read_image(tmp_path / convention / "normal.png").astype(int)
+    opengl, directx = outputs["opengl"], outputs["directx"]
+    assert np.array_equal(directx[..., 0], opengl[..., 0]) and np.array_equal(directx[..., 2], opengl[..., 2])
+    assert np.abs(directx[..., 1] - (65535 - opengl[..., 1])).max() <= 1
+    assert np.abs(opengl[..., 1] - 32768).max() > 500  # the photo has relief: the flip is visible
+    document = json.loads((tmp_path / "directx" / "material.json").read_text())
+    assert "DirectX" in document["conventions"]["normal"]
