@@ -276,14 +276,12 @@ def _reflectance(structure: Structure, detail: torch.Tensor, scratch: torch.Tens
     roughness = rough_base + _uniform(g, 0, 0.3) * (detail - 0.5) + 0.2 * structure.groove
     roughness = roughness + 0.2 * grunge - 0.3 * scratch + _uniform(g, -0.2, 0.2) * (structure.region - 0.5)
     if metal:
-        # Pure metals have F0 >= 0.5, but worn and oxidised metals, and art maps whose metal F0 was
-        # authored display-encoded, go well below: dim metals look like dark rough dielectrics.
-        f0 = (_random_colour(g, _uniform(g, 0.0, 0.6)) * 0.5 + 0.5) * _uniform(g, 0.25, 1.0)
+        f0 = _random_colour(g, _uniform(g, 0.0, 0.6)) * 0.5 + 0.5
         metal_mask = (1 - groove) * (1 - grunge[None])
         specular = f0[:, None, None] * metal_mask + 0.04 * (1 - metal_mask)
         diffuse = colour * (1 - metal_mask) * 0.5
     else:
-        spec_level = math.exp(_uniform(g, math.log(0.001), math.log(0.15)))  # physical ~0.04, art often lower
+        spec_level = math.exp(_uniform(g, math.log(0.003), math.log(0.15)))  # physical ~0.04, art often lower
         specular = (spec_level * (1 + 0.5 * (detail - 0.5)) * (1 - 0.5 * grunge)).expand(3, -1, -1)
         specular = specular + 0.2 * scratch[None] * (_uniform(g, 0, 1) < 0.3)
         diffuse = colour
