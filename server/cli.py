@@ -19,6 +19,7 @@ from typing import Any
 from ..protocol.client import Client, CurveClientKeys, resolve_address
 from ..protocol.errors import RemoteError, ServerUnavailableError, TexforgeError
 from .imageio import WRITABLE_SUFFIXES, ImageFormatError, read_image, write_image
+from .material_files import NORMAL_CONVENTIONS, write_material
 from .version import __version__
 
 log = logging.getLogger("texforge")
@@ -197,8 +198,6 @@ def cmd_upscale(args: argparse.Namespace) -> int:
 
 def cmd_material(args: argparse.Namespace) -> int:
     """Estimate material maps from a flash photo (and optional guide) into OUTDIR."""
-    from .material_files import write_material
-
     flash = read_image(args.flash)
     guide = read_image(args.guide) if args.guide else None
     outdir = Path(args.output)
@@ -347,7 +346,7 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     material.add_argument("--size", type=int, default=None, help="longer side of the output maps")
     material.add_argument("--refine", type=int, default=0, help="test-time refinement steps")
     material.add_argument("--tileable", action="store_true")
-    material.add_argument("--normal-convention", choices=("opengl", "directx"), default="opengl",
+    material.add_argument("--normal-convention", choices=tuple(NORMAL_CONVENTIONS), default="opengl",
                           help="green channel of normal.png: opengl (+Y; Blender, Godot, Unity) or directx (-Y; Unreal)")
     material.add_argument("--model", default=None)
     _add_client_options(material, 120.0)

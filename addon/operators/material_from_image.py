@@ -6,7 +6,7 @@ import bpy
 
 from .. import blender_images, material, runtime
 from .material_from_photos import MaterialSettings
-from .upscale_image import report_started_or_finished
+from .upscale_image import start_and_report
 
 
 def active_node_image(context: bpy.types.Context) -> bpy.types.Image | None:
@@ -41,5 +41,4 @@ class TEXFORGE_OT_material_from_image(MaterialSettings, bpy.types.Operator):
             return {'CANCELLED'}
         request = self.request_for(context, material.material_name_for(image.name))
         job = material.material_job(request, material.photo_pixels(image), None, runtime.server_settings())
-        runtime.start(job, self.synchronous)
-        return report_started_or_finished(self, job, self.synchronous)
+        return start_and_report(self, job, self.synchronous)

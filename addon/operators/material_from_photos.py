@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 
 from .. import material, runtime
-from .upscale_image import report_started_or_finished
+from .upscale_image import start_and_report
 
 
 class MaterialSettings:
@@ -53,5 +53,4 @@ class TEXFORGE_OT_material_from_photos(MaterialSettings, bpy.types.Operator):
             return {'CANCELLED'}
         request = self.request_for(context, material.material_name_for(self.flash_path))
         job = material.material_job(request, flash, guide, runtime.server_settings())
-        runtime.start(job, self.synchronous)
-        return report_started_or_finished(self, job, self.synchronous)
+        return start_and_report(self, job, self.synchronous)

@@ -66,8 +66,13 @@ class TEXFORGE_OT_upscale_image(UpscaleSettings, bpy.types.Operator):
             self.report({'ERROR'}, f"{image.name} has no pixels (missing file?)")
             return {'CANCELLED'}
         job = upscale.upscale_job(self.request_for(image.name), upscale.snapshot(image), runtime.server_settings())
-        runtime.start(job, self.synchronous)
-        return report_started_or_finished(self, job, self.synchronous)
+        return start_and_report(self, job, self.synchronous)
+
+
+def start_and_report(operator: bpy.types.Operator, job, synchronous: bool) -> set[str]:
+    """Run `job` (in the background unless `synchronous`) and report it; the operator's return value."""
+    runtime.start(job, synchronous)
+    return report_started_or_finished(operator, job, synchronous)
 
 
 def report_started_or_finished(operator: bpy.types.Operator, job, synchronous: bool) -> set[str]:

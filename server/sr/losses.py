@@ -47,21 +47,22 @@ def pixel_loss(output: torch.Tensor, target: torch.Tensor, kind: str) -> torch.T
     raise ValueError(f"unknown pixel loss {kind!r}; expected 'l1' or 'mse'")
 
 
-def relativistic_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """RaGAN discriminator loss: real should look more real than the average fake, and back."""
+def _relativistic_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_wins: bool) -> torch.Tensor:
+    """RaGAN: BCE of each side against the other side's mean; `real_wins` picks which side is labelled real."""
     real_vs_fake = real_logits - fake_logits.mean()
     fake_vs_real = fake_logits - real_logits.mean()
+    real_label, fake_label = (1.0, 0.0) if real_wins else (0.0, 1.0)
     return 0.5 * (
-        F.binary_cross_entropy_with_logits(real_vs_fake, torch.ones_like(real_vs_fake))
-        + F.binary_cross_entropy_with_logits(fake_vs_real, torch.zeros_like(fake_vs_real))
+        F.binary_cross_entropy_with_logits(real_vs_fake, torch.full_like(real_vs_fake, real_label))
+        + F.binary_cross_entropy_with_logits(fake_vs_real, torch.full_like(fake_vs_real, fake_label))
     )
+
+
+def relativistic_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """RaGAN discriminator loss: real should look more real than the average fake, and back."""
+    return _relativistic_loss(real_logits, fake_logits, real_wins=True)
 
 
 def relativistic_generator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """RaGAN generator loss: the symmetric counterpart of the discriminator's."""
-    real_vs_fake = real_logits - fake_logits.mean()
-    fake_vs_real = fake_logits - real_logits.mean()
-    return 0.5 * (
-        F.binary_cross_entropy_with_logits(real_vs_fake, torch.zeros_like(real_vs_fake))
-        + F.binary_cross_entropy_with_logits(fake_vs_real, torch.ones_like(fake_vs_real))
-    )
+    return _relativistic_loss(real_logits, fake_logits, real_wins=False)

@@ -59,20 +59,15 @@ def axis_taps(in_length: int, out_length: int, wrap: bool) -> AxisTaps:
     return AxisTaps(indices, weights.float())
 
 
-def _resample_rows(image: torch.Tensor, taps: AxisTaps, start: int, end: int) -> torch.Tensor:
-    """Output rows [start, end) of a vertical pass over a C x H x W image: C x rows x W."""
-    channels, _, width = image.shape
-    indices, weights = taps.indices[start:end], taps.weights[start:end]
-    gathered = image.index_select(1, indices.reshape(-1)).view(channels, end - start, -1, width)
-    return torch.einsum("crkw,rk->crw", gathered, weights)
-
-
-def _resample_columns(band: torch.Tensor, taps: AxisTaps) -> torch.Tensor:
-    """Horizontal pass over a C x rows x W band: C x rows x out_width."""
-    channels, rows, _ = band.shape
-    out_width, count = taps.indices.shape
-    gathered = band.index_select(2, taps.indices.reshape(-1)).view(channels, rows, out_width, count)
-    return torch.einsum("crwk,wk->crw", gathered, taps.weights)
+def _apply_taps(image: torch.Tensor, indices: torch.Tensor, weights: torch.Tensor, dim: int) -> torch.Tensor:
+    """Resample a C x H x W tensor along `dim` (1: rows, 2: columns) with (out, taps) indices and weights."""
+    out_length, count = indices.shape
+    shape = list(image.shape)
+    shape[dim:dim + 1] = [out_length, count]
+    gathered = image.index_select(dim, indices.reshape(-1)).view(shape)
+    weight_shape = [1] * len(shape)
+    weight_shape[dim:dim + 2] = [out_length, count]
+    return (gathered * weights.view(weight_shape)).sum(dim + 1)
 
 
 def resample_banded(image: torch.Tensor, height: int, width: int, wrap: bool,
@@ -85,4 +80,5 @@ def resample_banded(image: torch.Tensor, height: int, width: int, wrap: bool,
     band_rows = max(1, _BAND_ELEMENTS // per_row)
     for start in range(0, height, band_rows):
         end = min(height, start + band_rows)
-        sink(start, _resample_columns(_resample_rows(image, row_taps, start, end), column_taps))
+        rows = _apply_taps(image, row_taps.indices[start:end], row_taps.weights[start:end], dim=1)
+        sink(start, _apply_taps(rows, column_taps.indices, column_taps.weights, dim=2))

@@ -83,10 +83,6 @@ class TileGrid:
         folded = indices % (2 * length)
         return torch.where(folded < length, folded, 2 * length - 1 - folded)
 
-    def context_start(self, start: int) -> int:
-        """Input coordinate of the first index returned by `context_indices`."""
-        return start - self.margin
-
 
 def feather_weights(
     out_start: int, out_end: int, core_start: int, core_end: int, length: int, ramp: int, scale: int
@@ -112,7 +108,8 @@ def _run_tile(image: torch.Tensor, grid: TileGrid, rows: tuple[int, int], cols: 
     row_index = grid.context_indices(*rows, height)
     col_index = grid.context_indices(*cols, width)
     tile = image.index_select(1, row_index).index_select(2, col_index)
-    return upscale_tile(tile[None])[0], grid.context_start(rows[0]), grid.context_start(cols[0])
+    # context_indices always starts `margin` before the core span (wrapped or mirrored past the border)
+    return upscale_tile(tile[None])[0], rows[0] - grid.margin, cols[0] - grid.margin
 
 
 def _tile_row(image: torch.Tensor, grid: TileGrid, rows: tuple[int, int], scale: int,
