@@ -109,6 +109,8 @@ def main() -> int:
     parser.add_argument("--weights", type=Path, nargs="*", default=None, help="model files (default: shipped)")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--per-strip", action="store_true", help="print every strip's scores too")
+    parser.add_argument("--single-view", action="store_true",
+                        help="also score each network on the photo alone, without the 8-symmetry self-ensemble")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -118,6 +120,9 @@ def main() -> int:
     setup = CaptureSetup()
     rows: dict[str, dict[str, float]] = {"mean-map": mean_map_scores(strips, setup)}
     models = [NeuralMaterialModel.from_file(p) for p in (args.weights or shipped_weight_files())]
+    if args.single_view:
+        models += [NeuralMaterialModel(m.net, m.capture, m.descriptor.card, f"{m.descriptor.name}/1view",
+                                       symmetries=(0,)) for m in list(models)]
     models.append(HeuristicMaterialModel())
     for model in models:
         rows[model.descriptor.name], seconds = evaluate(model, strips, setup, 0, args.per_strip)

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from ..context import JobContext
 from ..registry import MaterialRequest, ModelDescriptor
 from .align import align_guide
+from .exemplars import DIHEDRAL, inverse_symmetry, transform_image, transform_svbrdf
 from .heuristic import heuristic_svbrdf, luminance
 from .imaging import fit_longer_side, guided_upsample, make_seamless, normalize_channels, photo_to_tensor, resize, svbrdf_to_arrays
 from .network import MaterialNet
@@ -151,8 +152,9 @@ class NeuralMaterialModel(_EstimatorBase):
     """A trained ``MaterialNet``: 1-shot (flash) or 2-shot (flash + guide)."""
 
     def __init__(self, net: MaterialNet, capture: CaptureSetup, card: dict[str, Any], name: str,
-                 device: str = "cpu") -> None:
+                 device: str = "cpu", symmetries: tuple[int, ...] = DIHEDRAL) -> None:
         self.net = net.to(device).eval()
+        self.symmetries = symmetries
         self.capture = capture
         self.device = device
         two_shot = net.config.in_channels == 6
@@ -172,9 +174,26 @@ class NeuralMaterialModel(_EstimatorBase):
         return cls(net, capture, card, name or path.name.removesuffix(".safetensors"), device)
 
     def _predict(self, flash: torch.Tensor, guide: torch.Tensor | None) -> SVBRDF:
-        photos = flash if guide is None else torch.cat([flash, guide], dim=1)
-        svbrdf = self.net(photos.to(self.device))
-        return svbrdf.map(lambda t: t.float().cpu())
+        photos = (flash if guide is None else torch.cat([flash, guide], dim=1)).to(self.device)
+        return self_ensemble(self.net, photos, self.symmetries).map(lambda t: t.float().cpu())
+
+
+def self_ensemble(net: MaterialNet, photos: torch.Tensor, symmetries: tuple[int, ...] = DIHEDRAL) -> SVBRDF:
+    """Mean of the predictions for rotated/mirrored copies of the photos, each mapped back.
+
+    A flat sample under a co-located flash looks the same rotated, so every symmetry is an
+    equally valid view; averaging them cancels the parts of the estimate the network is unsure
+    of (uncorrelated relief turns flatter) at the cost of one forward pass per symmetry.
+    """
+    total: torch.Tensor | None = None
+    for symmetry in symmetries:
+        predicted = net(transform_image(photos, symmetry))
+        stacked = transform_svbrdf(predicted, inverse_symmetry(symmetry)).stacked()
+        total = stacked if total is None else total + stacked
+    if total is None:
+        raise ValueError("self_ensemble needs at least one symmetry")
+    mean = SVBRDF.from_stacked(total / len(symmetries))
+    return SVBRDF(normalize_channels(mean.normal), mean.diffuse, mean.roughness, mean.specular)
 
 
 def shipped_weight_files(folder: Path = WEIGHTS_DIR) -> list[Path]:

@@ -22,6 +22,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from .exemplars import load_exemplar, random_exemplar_crop
 from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
 from .network import MaterialNet, NetworkConfig
 from .procedural import generate_batch, render_capture
@@ -44,6 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="start from these weights (same architecture), with a fresh optimiser and schedule")
     parser.add_argument("--map-loss", choices=MAP_LOSSES, default="l1",
                         help="per-map loss: l1 (median) or rmse (mean; what RMSE benchmarks reward)")
+    parser.add_argument("--exemplars", type=Path, nargs="+", default=[],
+                        help="map-set images (last 4 square tiles: normal, diffuse, roughness, specular) to mix in")
+    parser.add_argument("--exemplar-fraction", type=float, default=0.5,
+                        help="share of each batch drawn from --exemplars instead of the procedural generator")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     parser.add_argument("--val-every", type=int, default=200, help="validate and checkpoint every N steps")
@@ -70,14 +75,28 @@ def _network_config(args: argparse.Namespace) -> NetworkConfig:
                          max_channels=args.max_channels, depth=args.depth, global_dim=args.global_dim)
 
 
-def training_batch(args: argparse.Namespace, step: int, setup: CaptureSetup) -> tuple[torch.Tensor, SVBRDF]:
-    """Network input and target maps of one step; depends only on (seed, step)."""
+def training_batch(args: argparse.Namespace, step: int, setup: CaptureSetup,
+                   exemplars: list[SVBRDF] | None = None) -> tuple[torch.Tensor, SVBRDF]:
+    """Network input and target maps of one step; depends only on (seed, step) and the exemplars."""
     seed = args.seed * 10_000_019 + step
     maps = generate_batch(args.batch, args.size, seed)
     g = torch.Generator().manual_seed(seed)
+    if exemplars:
+        maps = _mix_exemplars(maps, exemplars, args.exemplar_fraction, args.size, g)
     flash, guide = render_capture(maps, g, setup)
     photos = flash if args.shots == 1 else torch.cat([flash, guide], dim=1)
     return photos, maps
+
+
+def _mix_exemplars(maps: SVBRDF, exemplars: list[SVBRDF], fraction: float, size: int,
+                   g: torch.Generator) -> SVBRDF:
+    """Replace each batch item by an augmented exemplar crop with probability ``fraction``."""
+    stack = maps.stacked().clone()
+    for index in range(stack.shape[0]):
+        if float(torch.rand((), generator=g)) < fraction:
+            exemplar = exemplars[int(torch.randint(len(exemplars), (), generator=g))]
+            stack[index] = random_exemplar_crop(exemplar, size, g).stacked()[0]
+    return SVBRDF.from_stacked(stack)
 
 
 def training_loss(net: MaterialNet, photos: torch.Tensor, maps: SVBRDF, args: argparse.Namespace,
@@ -181,6 +200,7 @@ def run(args: argparse.Namespace) -> int:
         if _state_path(args.out).exists():
             step, elapsed = _load_state(_state_path(args.out), optimiser)
         logger.info("resumed from %s at step %d", args.out, step)
+    exemplars = [load_exemplar(path) for path in args.exemplars]
     net.train()
     started = time.monotonic() - elapsed
     history: dict[str, Any] = {}
@@ -189,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
         lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
         for group in optimiser.param_groups:
             group["lr"] = max(lr, args.lr * 0.05)
-        photos, maps = training_batch(args, step, setup)
+        photos, maps = training_batch(args, step, setup, exemplars)
         loss, logs = training_loss(net, photos, maps, args, step)
         optimiser.zero_grad()
         loss.backward()
@@ -212,9 +232,13 @@ def _checkpoint(net: MaterialNet, optimiser: torch.optim.Optimizer, args: argpar
     scores = {"generated": validate_generated(net, args.shots, setup)}
     if args.val is not None and args.shots == 1:
         scores["strips"] = validate_strips(net, args.val, setup)
+    data = (f"procedural generator (texforge.server.material.procedural), seed {args.seed}, "
+            f"{args.size}px crops, batch {args.batch}")
+    if args.exemplars:
+        data += (f"; {args.exemplar_fraction:.0%} augmented crops of exemplar map sets "
+                 + ", ".join(path.name for path in args.exemplars))
     card = {
-        "data": f"procedural generator (texforge.server.material.procedural), seed {args.seed}, "
-                f"{args.size}px crops, batch {args.batch}",
+        "data": data,
         "shots": args.shots,
         "steps": step,
         "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} thread(s)",

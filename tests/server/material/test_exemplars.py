@@ -1,0 +1,99 @@
+"""Exemplar map sets, dihedral symmetries of maps, and the self-ensemble built on them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from texforge.server.material import train
+from texforge.server.material.exemplars import (DIHEDRAL, inverse_symmetry, load_exemplar, random_exemplar_crop,
+                                                transform_image, transform_normals, transform_svbrdf)
+from texforge.server.material.models import self_ensemble
+from texforge.server.material.network import MaterialNet, NetworkConfig
+from texforge.server.material.procedural import generate_batch, height_to_normal
+from texforge.server.material.render import CaptureSetup, srgb_to_linear
+
+TILE = 16
+
+
+def _write_exemplar(path: Path, leading_tiles: int, diffuse: tuple[int, int, int]) -> None:
+    """Tiles: ``leading_tiles`` of noise, then flat normal, ``diffuse``, roughness 128, specular 10."""
+    rng = np.random.default_rng(0)
+    tiles = [rng.integers(0, 256, (TILE, TILE, 3), dtype=np.uint8) for _ in range(leading_tiles)]
+    for colour in ((128, 128, 255), diffuse, (128, 128, 128), (10, 10, 10)):
+        tiles.append(np.broadcast_to(np.array(colour, dtype=np.uint8), (TILE, TILE, 3)))
+    Image.fromarray(np.concatenate(tiles, axis=1)).save(path)
+
+
+@pytest.mark.parametrize("symmetry", DIHEDRAL)
+def test_normals_rotate_with_the_height_field(symmetry: int) -> None:
+    height = torch.rand(1, 1, 12, 12, generator=torch.Generator().manual_seed(symmetry))
+    normals_of_moved_height = height_to_normal(transform_image(height, symmetry), 3.0)
+    moved_normals = transform_normals(height_to_normal(height, 3.0), symmetry)
+    assert torch.allclose(normals_of_moved_height, moved_normals, atol=1e-6)
+
+
+@pytest.mark.parametrize("symmetry", DIHEDRAL)
+def test_inverse_symmetry_restores_maps(symmetry: int) -> None:
+    maps = generate_batch(1, 8, seed=symmetry)
+    back = transform_svbrdf(transform_svbrdf(maps, symmetry), inverse_symmetry(symmetry))
+    assert torch.equal(back.stacked(), maps.stacked())
+
+
+@pytest.mark.parametrize("leading_tiles", (0, 10))
+def test_load_exemplar_reads_the_last_four_tiles(tmp_path: Path, leading_tiles: int) -> None:
+    path = tmp_path / "maps.png"
+    _write_exemplar(path, leading_tiles, (200, 100, 50))
+    maps = load_exemplar(path)
+    assert maps.shape == (1, TILE, TILE)
+    assert torch.allclose(maps.normal[0, :, 0, 0], torch.tensor([0.0, 0.0, 1.0]), atol=0.01)
+    expected = srgb_to_linear(torch.tensor([200, 100, 50]) / 255.0)
+    assert torch.allclose(maps.diffuse[0, :, 3, 3], expected, atol=1e-5)
+    assert maps.roughness.shape[1] == 1 and abs(float(maps.roughness.mean()) - 128 / 255) < 1e-5
+
+
+def test_load_exemplar_rejects_images_that_are_not_tile_rows(tmp_path: Path) -> None:
+    path = tmp_path / "photo.png"
+    Image.fromarray(np.zeros((16, 40, 3), dtype=np.uint8)).save(path)
+    with pytest.raises(ValueError, match="square tiles"):
+        load_exemplar(path)
+
+
+def test_exemplar_crops_are_seeded_and_keep_unit_normals() -> None:
+    exemplar = generate_batch(1, 48, seed=5)
+    a = random_exemplar_crop(exemplar, 16, torch.Generator().manual_seed(1))
+    b = random_exemplar_crop(exemplar, 16, torch.Generator().manual_seed(1))
+    assert a.shape == (1, 16, 16) and torch.equal(a.stacked(), b.stacked())
+    assert torch.allclose(a.normal.norm(dim=1), torch.ones(1, 16, 16), atol=1e-5)
+
+
+def test_training_batch_draws_exemplars_with_their_colours_permuted(tmp_path: Path) -> None:
+    path = tmp_path / "maps.png"
+    _write_exemplar(path, 0, (200, 100, 50))
+    parser = argparse.ArgumentParser()
+    train.add_arguments(parser)
+    args = parser.parse_args(["--out", str(tmp_path / "m.safetensors"), "--batch", "3", "--size", "8",
+                              "--exemplar-fraction", "1.0"])
+    _, maps = train.training_batch(args, 0, CaptureSetup(), [load_exemplar(path)])
+    colour = sorted(srgb_to_linear(torch.tensor([200, 100, 50]) / 255.0).tolist())
+    for item in range(3):
+        assert sorted(maps.diffuse[item, :, 0, 0].tolist()) == pytest.approx(colour, abs=1e-5)
+
+
+def test_self_ensemble_is_invariant_to_rotating_the_photo() -> None:
+    torch.manual_seed(0)
+    net = MaterialNet(NetworkConfig(in_channels=3, base_channels=4, max_channels=8, depth=2, global_dim=8)).eval()
+    photo = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        single = self_ensemble(net, photo, (0,))
+        ensemble = self_ensemble(net, photo)
+        rotated = self_ensemble(net, transform_image(photo, 5))
+    assert torch.allclose(single.diffuse, net(photo).diffuse)
+    assert not torch.allclose(ensemble.diffuse, single.diffuse)
+    assert torch.allclose(transform_svbrdf(ensemble, 5).stacked(), rotated.stacked(), atol=1e-5)
+    assert torch.allclose(ensemble.normal.norm(dim=1), torch.ones(1, 16, 16), atol=1e-5)
