@@ -31,6 +31,13 @@ class NetworkConfig:
     max_channels: int = 256
     depth: int = 5
     global_dim: int = 128
+    photo_skip: int = 0
+    """1: the output head also sees the input photos, not only the instance-normalised features.
+
+    Instance norm removes every channel's mean, so without this the overall colour of a map can
+    only come back through the global track's bias; the first CPU-trained models read coloured
+    photos as grey materials. The skip hands the head each pixel's colour directly.
+    """
 
     def to_json(self) -> str:
         """JSON for safetensors metadata."""
@@ -44,6 +51,8 @@ class NetworkConfig:
         config = NetworkConfig(**known)
         if config.in_channels not in (3, 6):
             raise ValueError(f"in_channels must be 3 or 6, got {config.in_channels}")
+        if config.photo_skip not in (0, 1):
+            raise ValueError(f"photo_skip must be 0 or 1, got {config.photo_skip}")
         if not 1 <= config.depth <= 8:
             raise ValueError(f"depth must be in 1..8, got {config.depth}")
         return config
@@ -127,7 +136,8 @@ class MaterialNet(nn.Module):
             out = max(skip, config.base_channels)
             self.decoders.append(DecoderStage(previous, skip, out, config.global_dim))
             previous = out
-        self.head = nn.Conv2d(previous, OUTPUT_CHANNELS, 3, padding=1)
+        head_inputs = previous + (config.in_channels if config.photo_skip else 0)
+        self.head = nn.Conv2d(head_inputs, OUTPUT_CHANNELS, 3, padding=1)
 
     @property
     def multiple(self) -> int:
@@ -157,7 +167,29 @@ class MaterialNet(nn.Module):
         skips.pop()
         for decoder in self.decoders:
             y, state = decoder(y, skips.pop(), state)
+        if self.config.photo_skip:
+            y = torch.cat([y, x], dim=1)
         return self.head(y)
+
+
+def load_grown_state(net: MaterialNet, source: MaterialNet) -> None:
+    """Copy ``source``'s weights into ``net``, whose head may take extra (photo) inputs.
+
+    The extra head inputs start at zero weight, so the grown net computes what ``source`` did.
+    """
+    target = net.state_dict()
+    for name, tensor in source.state_dict().items():
+        if name not in target:
+            raise ValueError(f"cannot grow from a net with parameter {name!r} that this one lacks")
+        if target[name].shape == tensor.shape:
+            target[name] = tensor.clone()
+        elif name == "head.weight" and target[name].shape[1] > tensor.shape[1]:
+            grown = torch.zeros_like(target[name])
+            grown[:, :tensor.shape[1]] = tensor
+            target[name] = grown
+        else:
+            raise ValueError(f"{name}: shape {tuple(tensor.shape)} does not fit {tuple(target[name].shape)}")
+    net.load_state_dict(target)
 
 
 def maps_from_raw(raw: torch.Tensor) -> SVBRDF:

@@ -276,7 +276,9 @@ def _reflectance(structure: Structure, detail: torch.Tensor, scratch: torch.Tens
     roughness = rough_base + _uniform(g, 0, 0.3) * (detail - 0.5) + 0.2 * structure.groove
     roughness = roughness + 0.2 * grunge - 0.3 * scratch + _uniform(g, -0.2, 0.2) * (structure.region - 0.5)
     if metal:
-        f0 = _random_colour(g, _uniform(g, 0.0, 0.6)) * 0.5 + 0.5
+        # pale (steel, silver) to strongly tinted (gold, copper: F0 several times higher in red than blue)
+        tint = _random_colour(g, _uniform(g, 0.0, 1.0))
+        f0 = tint / tint.max().clamp_min(1e-3) * _uniform(g, 0.3, 1.0)
         metal_mask = (1 - groove) * (1 - grunge[None])
         specular = f0[:, None, None] * metal_mask + 0.04 * (1 - metal_mask)
         diffuse = colour * (1 - metal_mask) * 0.5

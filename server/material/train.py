@@ -24,7 +24,7 @@ from safetensors.torch import save_file
 
 from .exemplars import load_exemplar, random_exemplar_crop
 from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
-from .network import MaterialNet, NetworkConfig
+from .network import MaterialNet, NetworkConfig, load_grown_state
 from .procedural import generate_batch, render_capture
 from .render import SVBRDF, CaptureSetup, decode_maps, encode_maps
 from .weights import load_model, save_model
@@ -62,6 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-channels", type=int, default=128)
     parser.add_argument("--depth", type=int, default=5)
     parser.add_argument("--global-dim", type=int, default=64)
+    parser.add_argument("--photo-skip", action="store_true", help="the output head also sees the input photos")
     parser.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this wall time")
     parser.add_argument("--device", default="cpu")
 
@@ -72,7 +73,8 @@ def _state_path(out: Path) -> Path:
 
 def _network_config(args: argparse.Namespace) -> NetworkConfig:
     return NetworkConfig(in_channels=3 * args.shots, base_channels=args.base_channels,
-                         max_channels=args.max_channels, depth=args.depth, global_dim=args.global_dim)
+                         max_channels=args.max_channels, depth=args.depth, global_dim=args.global_dim,
+                         photo_skip=int(args.photo_skip))
 
 
 def training_batch(args: argparse.Namespace, step: int, setup: CaptureSetup,
@@ -192,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
     step, elapsed = 0, 0.0
     if args.init is not None:
-        net.load_state_dict(load_model(args.init)[0].state_dict())
+        load_grown_state(net, load_model(args.init)[0])
         logger.info("initialised from %s", args.init)
     if args.resume and args.out.exists():
         loaded, _, _ = load_model(args.out)

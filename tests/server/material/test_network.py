@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from texforge.server.material.network import MaterialNet, NetworkConfig
+from texforge.server.material.network import MaterialNet, NetworkConfig, load_grown_state
 
 
 @pytest.mark.parametrize("shots", [1, 2])
 @pytest.mark.parametrize("size", [(37, 53), (64, 64), (17, 9)])
-def test_output_shapes_and_ranges(shots: int, size: tuple[int, int]) -> None:
+@pytest.mark.parametrize("photo_skip", [0, 1])
+def test_output_shapes_and_ranges(shots: int, size: tuple[int, int], photo_skip: int) -> None:
     torch.manual_seed(0)
-    net = MaterialNet(NetworkConfig(in_channels=3 * shots, base_channels=4, max_channels=16, depth=3, global_dim=8))
+    net = MaterialNet(NetworkConfig(in_channels=3 * shots, base_channels=4, max_channels=16, depth=3, global_dim=8,
+                                    photo_skip=photo_skip))
     with torch.no_grad():
         out = net(torch.rand(2, 3 * shots, *size))
     assert out.normal.shape == (2, 3, *size)
@@ -27,3 +29,28 @@ def test_config_json_round_trip_and_validation() -> None:
     assert NetworkConfig.from_json(config.to_json()) == config
     with pytest.raises(ValueError, match="in_channels"):
         NetworkConfig.from_json('{"in_channels": 5}')
+
+    with pytest.raises(ValueError, match="photo_skip"):
+        NetworkConfig.from_json('{"photo_skip": 2}')
+    assert NetworkConfig.from_json('{"in_channels": 3}').photo_skip == 0  # files from before the skip
+
+
+def _tiny(photo_skip: int) -> MaterialNet:
+    return MaterialNet(NetworkConfig(base_channels=4, max_channels=8, depth=2, global_dim=8, photo_skip=photo_skip))
+
+
+def test_grown_photo_skip_net_starts_equal_then_uses_the_photo() -> None:
+    torch.manual_seed(0)
+    source, grown = _tiny(0), _tiny(1)
+    load_grown_state(grown, source)
+    photo = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(grown(photo).stacked(), source(photo).stacked(), atol=1e-6)
+        # the extra head inputs are the photo itself: weighting them changes the maps
+        grown.head.weight[:, -3:] = 0.5
+        assert not torch.allclose(grown(photo).diffuse, source(photo).diffuse, atol=1e-3)
+
+
+def test_growing_rejects_nets_of_another_shape() -> None:
+    with pytest.raises(ValueError, match="does not fit"):
+        load_grown_state(_tiny(0), MaterialNet(NetworkConfig(base_channels=8, max_channels=8, depth=2, global_dim=8)))
