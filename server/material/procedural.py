@@ -235,8 +235,12 @@ def _blurred(x: torch.Tensor, radius: int) -> torch.Tensor:
     return F.avg_pool2d(x4, k, stride=1)[0, 0]
 
 
-def random_material(size: int, g: torch.Generator) -> SVBRDF:
-    """One random SVBRDF of ``size`` x ``size`` pixels (batch of 1)."""
+METAL_SHARE = 0.25
+"""Default probability that a generated material is a metal."""
+
+
+def random_material(size: int, g: torch.Generator, metal_share: float = METAL_SHARE) -> SVBRDF:
+    """One random SVBRDF of ``size`` x ``size`` pixels (batch of 1); a metal with ``metal_share``."""
     structure = make_structure(PATTERNS[_choice(g, len(PATTERNS))], size, g)
     if _uniform(g, 0, 1) < 0.5:  # layered blend with a second pattern
         other = make_structure(PATTERNS[_choice(g, len(PATTERNS))], size, g)
@@ -254,7 +258,7 @@ def random_material(size: int, g: torch.Generator) -> SVBRDF:
     strength = math.exp(_uniform(g, math.log(1.0), math.log(25.0))) * size / 256
     normal = height_to_normal(height[None, None], strength)
 
-    metal = _uniform(g, 0, 1) < 0.25
+    metal = _uniform(g, 0, 1) < metal_share
     diffuse, specular, roughness = _reflectance(structure, detail, scratch, grunge, metal, g)
     return SVBRDF(normal, diffuse[None], roughness[None, None], specular[None])
 
@@ -290,12 +294,12 @@ def _reflectance(structure: Structure, detail: torch.Tensor, scratch: torch.Tens
     return diffuse.clamp(0, 1), specular.clamp(0, 1), roughness.clamp(0.05, 1)
 
 
-def generate_batch(batch: int, size: int, seed: int) -> SVBRDF:
+def generate_batch(batch: int, size: int, seed: int, metal_share: float = METAL_SHARE) -> SVBRDF:
     """``batch`` random materials from ``seed``; material i depends only on (seed, i)."""
     materials = []
     for index in range(batch):
         g = torch.Generator().manual_seed(seed * 1_000_003 + index)
-        materials.append(random_material(size, g).stacked())
+        materials.append(random_material(size, g, metal_share).stacked())
     return SVBRDF.from_stacked(torch.cat(materials, dim=0))
 
 

@@ -25,7 +25,7 @@ from safetensors.torch import save_file
 from .exemplars import load_exemplar, random_exemplar_crop
 from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
 from .network import MaterialNet, NetworkConfig, load_grown_state
-from .procedural import generate_batch, render_capture
+from .procedural import METAL_SHARE, generate_batch, render_capture
 from .render import SVBRDF, CaptureSetup, decode_maps, encode_maps
 from .weights import load_model, save_model
 
@@ -49,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="map-set images (last 4 square tiles: normal, diffuse, roughness, specular) to mix in")
     parser.add_argument("--exemplar-fraction", type=float, default=0.5,
                         help="share of each batch drawn from --exemplars instead of the procedural generator")
+    parser.add_argument("--metal-share", type=float, default=METAL_SHARE,
+                        help="probability that a procedural material is a metal")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     parser.add_argument("--val-every", type=int, default=200, help="validate and checkpoint every N steps")
@@ -81,7 +83,7 @@ def training_batch(args: argparse.Namespace, step: int, setup: CaptureSetup,
                    exemplars: list[SVBRDF] | None = None) -> tuple[torch.Tensor, SVBRDF]:
     """Network input and target maps of one step; depends only on (seed, step) and the exemplars."""
     seed = args.seed * 10_000_019 + step
-    maps = generate_batch(args.batch, args.size, seed)
+    maps = generate_batch(args.batch, args.size, seed, args.metal_share)
     g = torch.Generator().manual_seed(seed)
     if exemplars:
         maps = _mix_exemplars(maps, exemplars, args.exemplar_fraction, args.size, g)
@@ -235,7 +237,7 @@ def _checkpoint(net: MaterialNet, optimiser: torch.optim.Optimizer, args: argpar
     if args.val is not None and args.shots == 1:
         scores["strips"] = validate_strips(net, args.val, setup)
     data = (f"procedural generator (texforge.server.material.procedural), seed {args.seed}, "
-            f"{args.size}px crops, batch {args.batch}")
+            f"{args.size}px crops, batch {args.batch}, metal share {args.metal_share:g}")
     if args.exemplars:
         data += (f"; {args.exemplar_fraction:.0%} augmented crops of exemplar map sets "
                  + ", ".join(path.name for path in args.exemplars))

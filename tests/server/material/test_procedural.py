@@ -42,3 +42,17 @@ def test_photos_are_reproducible_and_in_range() -> None:
     for x, y in zip(a, b):
         assert torch.equal(x, y)
         assert x.shape == (2, 3, 32, 32) and x.min() >= 0 and x.max() <= 1
+
+
+def _specular_tint(maps) -> torch.Tensor:  # noqa: ANN001
+    """Per material, the largest spread between colour channels of the specular map."""
+    spread = maps.specular.max(dim=1).values - maps.specular.min(dim=1).values
+    return spread.flatten(1).max(dim=1).values
+
+
+def test_metal_share_sets_how_many_materials_have_tinted_specular() -> None:
+    dielectrics = generate_batch(8, 24, seed=4, metal_share=0.0)
+    metals = generate_batch(8, 24, seed=4, metal_share=1.0)
+    assert float(_specular_tint(dielectrics).max()) < 1e-6  # dielectric F0 is grey
+    assert int((_specular_tint(metals) > 0.05).sum()) >= 4  # metal F0 carries the metal's colour
+    assert float(metals.diffuse.mean()) < float(dielectrics.diffuse.mean())
