@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from texforge.server.context import JobContext
+from texforge.server.material.exemplars import read_tiles
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel, shipped_weight_files
 from texforge.server.material.procedural import _guide_radiance
 from texforge.server.material.render import SVBRDF, CaptureSetup, decode_maps, expose, render_point_light
@@ -33,9 +33,7 @@ MAPS = ("normal", "albedo", "roughness", "specular")
 
 def load_strip(path: Path) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """(flash photo (1, 3, H, W), encoded ground-truth maps (1, C, H, W)) of one strip."""
-    image = torch.from_numpy(np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0)
-    tile = image.shape[0]
-    tiles = [image[:, i * tile:(i + 1) * tile].permute(2, 0, 1)[None] for i in range(5)]
+    tiles = read_tiles(path, minimum=5)
     return tiles[0], {"normal": tiles[1], "albedo": tiles[2], "roughness": tiles[3][:, :1], "specular": tiles[4]}
 
 

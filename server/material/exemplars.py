@@ -1,4 +1,4 @@
-"""Artist-made map sets as extra training materials, and the dihedral symmetries of a map set.
+"""Artist-made map sets as extra training materials, read from rows of square tiles.
 
 An exemplar file is a row of square tiles whose last four are normal, diffuse, roughness and
 specular in the Deschaintre conventions (normal (n + 1) / 2 tangent space +Y up, diffuse and
@@ -17,67 +17,34 @@ import torch
 import torch.nn.functional as F
 
 from .render import SVBRDF, decode_maps
+from .symmetry import transform_svbrdf
 
 MAP_TILES = 4
 """Tiles at the end of an exemplar row: normal, diffuse, roughness, specular."""
-DIHEDRAL = tuple(range(8))
-"""The 8 symmetries of the square: bit 0 mirrors x, bit 1 mirrors y, bit 2 transposes."""
 
 
-def load_exemplar(path: Path) -> SVBRDF:
-    """The linear maps ``(1, C, T, T)`` of the last four square tiles of ``path``."""
+def read_tiles(path: Path, minimum: int = MAP_TILES) -> list[torch.Tensor]:
+    """The square tiles of a row image, left to right, each ``(1, 3, T, T)`` in [0, 1]."""
     from PIL import Image
 
     with Image.open(path) as image:
         array = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
     tile = array.shape[0]
-    if array.shape[1] % tile or array.shape[1] // tile < MAP_TILES:
-        raise ValueError(f"{path}: expected a row of at least {MAP_TILES} square tiles, got {array.shape[1]}x{tile}")
-    count = array.shape[1] // tile
-    tiles = [torch.from_numpy(array[:, i * tile:(i + 1) * tile]).permute(2, 0, 1)[None].contiguous()
-             for i in range(count - MAP_TILES, count)]
-    return decode_maps(tiles[0], tiles[1], tiles[2][:, :1], tiles[3])
+    if array.shape[1] % tile or array.shape[1] // tile < minimum:
+        raise ValueError(f"{path}: expected a row of at least {minimum} square tiles, got {array.shape[1]}x{tile}")
+    return [torch.from_numpy(array[:, i * tile:(i + 1) * tile]).permute(2, 0, 1)[None].contiguous()
+            for i in range(array.shape[1] // tile)]
 
 
-def transform_image(x: torch.Tensor, symmetry: int) -> torch.Tensor:
-    """Apply dihedral ``symmetry`` to image tensors ``(B, C, H, W)`` (pixels only)."""
-    if symmetry & 1:
-        x = x.flip(3)
-    if symmetry & 2:
-        x = x.flip(2)
-    if symmetry & 4:
-        x = x.transpose(2, 3)
-    return x
+def maps_from_tiles(tiles: list[torch.Tensor]) -> SVBRDF:
+    """The linear maps encoded in the last four tiles (normal, diffuse, roughness, specular)."""
+    normal, diffuse, roughness, specular = tiles[-MAP_TILES:]
+    return decode_maps(normal, diffuse, roughness[:, :1], specular)
 
 
-def transform_normals(normal: torch.Tensor, symmetry: int) -> torch.Tensor:
-    """Move normals with the pixels under ``symmetry`` and rotate their x, y to match.
-
-    Mirroring columns negates x; mirroring rows negates y (+Y points up the image); a
-    transpose maps image x to -y and y to -x, so (x, y) -> (-y, -x).
-    """
-    n = transform_image(normal, symmetry)
-    x, y, z = n[:, 0:1], n[:, 1:2], n[:, 2:3]
-    if symmetry & 1:
-        x = -x
-    if symmetry & 2:
-        y = -y
-    if symmetry & 4:
-        x, y = -y, -x
-    return torch.cat([x, y, z], dim=1)
-
-
-def inverse_symmetry(symmetry: int) -> int:
-    """The symmetry that undoes ``symmetry`` (a transpose after mirrors swaps which axis was mirrored)."""
-    if symmetry & 4:
-        return 4 | ((symmetry & 1) << 1) | ((symmetry & 2) >> 1)
-    return symmetry
-
-
-def transform_svbrdf(svbrdf: SVBRDF, symmetry: int) -> SVBRDF:
-    """Apply dihedral ``symmetry`` to every map, normals rotated consistently."""
-    return SVBRDF(transform_normals(svbrdf.normal, symmetry), transform_image(svbrdf.diffuse, symmetry),
-                  transform_image(svbrdf.roughness, symmetry), transform_image(svbrdf.specular, symmetry))
+def load_exemplar(path: Path) -> SVBRDF:
+    """The linear maps ``(1, C, T, T)`` of the last four square tiles of ``path``."""
+    return maps_from_tiles(read_tiles(path))
 
 
 def random_exemplar_crop(exemplar: SVBRDF, size: int, g: torch.Generator) -> SVBRDF:

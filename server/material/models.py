@@ -22,12 +22,12 @@ import torch.nn.functional as F
 from ..context import JobContext
 from ..registry import MaterialRequest, ModelDescriptor
 from .align import align_guide
-from .exemplars import DIHEDRAL, inverse_symmetry, transform_image, transform_svbrdf
 from .heuristic import heuristic_svbrdf, luminance
 from .imaging import fit_longer_side, guided_upsample, make_seamless, normalize_channels, photo_to_tensor, resize, svbrdf_to_arrays
 from .network import MaterialNet
 from .refine import refine_svbrdf
 from .render import SVBRDF, CaptureSetup
+from .symmetry import DIHEDRAL, inverse_symmetry, transform_image, transform_svbrdf
 from .weights import load_model
 
 logger = logging.getLogger(__name__)
@@ -185,13 +185,10 @@ def self_ensemble(net: MaterialNet, photos: torch.Tensor, symmetries: tuple[int,
     equally valid view; averaging them cancels the parts of the estimate the network is unsure
     of (uncorrelated relief turns flatter) at the cost of one forward pass per symmetry.
     """
-    total: torch.Tensor | None = None
-    for symmetry in symmetries:
-        predicted = net(transform_image(photos, symmetry))
-        stacked = transform_svbrdf(predicted, inverse_symmetry(symmetry)).stacked()
-        total = stacked if total is None else total + stacked
-    if total is None:
+    if not symmetries:
         raise ValueError("self_ensemble needs at least one symmetry")
+    total = sum(transform_svbrdf(net(transform_image(photos, symmetry)), inverse_symmetry(symmetry)).stacked()
+                for symmetry in symmetries)
     mean = SVBRDF.from_stacked(total / len(symmetries))
     return SVBRDF(normalize_channels(mean.normal), mean.diffuse, mean.roughness, mean.specular)
 

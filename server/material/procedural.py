@@ -296,11 +296,13 @@ def _reflectance(structure: Structure, detail: torch.Tensor, scratch: torch.Tens
 
 def generate_batch(batch: int, size: int, seed: int, metal_share: float = METAL_SHARE) -> SVBRDF:
     """``batch`` random materials from ``seed``; material i depends only on (seed, i)."""
-    materials = []
-    for index in range(batch):
-        g = torch.Generator().manual_seed(seed * 1_000_003 + index)
-        materials.append(random_material(size, g, metal_share).stacked())
-    return SVBRDF.from_stacked(torch.cat(materials, dim=0))
+    return SVBRDF.from_stacked(torch.cat([batch_material(seed, index, size, metal_share).stacked()
+                                          for index in range(batch)], dim=0))
+
+
+def batch_material(seed: int, index: int, size: int, metal_share: float = METAL_SHARE) -> SVBRDF:
+    """Material ``index`` of ``generate_batch(..., seed, ...)``, without generating the others."""
+    return random_material(size, torch.Generator().manual_seed(seed * 1_000_003 + index), metal_share)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,11 +22,11 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from .exemplars import load_exemplar, random_exemplar_crop
+from .exemplars import load_exemplar, maps_from_tiles, random_exemplar_crop, read_tiles
 from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
 from .network import MaterialNet, NetworkConfig, load_grown_state
-from .procedural import METAL_SHARE, generate_batch, render_capture
-from .render import SVBRDF, CaptureSetup, decode_maps, encode_maps
+from .procedural import METAL_SHARE, batch_material, generate_batch, render_capture
+from .render import SVBRDF, CaptureSetup, encode_maps
 from .weights import load_model, save_model
 
 logger = logging.getLogger(__name__)
@@ -83,24 +83,27 @@ def training_batch(args: argparse.Namespace, step: int, setup: CaptureSetup,
                    exemplars: list[SVBRDF] | None = None) -> tuple[torch.Tensor, SVBRDF]:
     """Network input and target maps of one step; depends only on (seed, step) and the exemplars."""
     seed = args.seed * 10_000_019 + step
-    maps = generate_batch(args.batch, args.size, seed, args.metal_share)
     g = torch.Generator().manual_seed(seed)
     if exemplars:
-        maps = _mix_exemplars(maps, exemplars, args.exemplar_fraction, args.size, g)
+        maps = _mixed_batch(args, seed, exemplars, g)
+    else:
+        maps = generate_batch(args.batch, args.size, seed, args.metal_share)
     flash, guide = render_capture(maps, g, setup)
     photos = flash if args.shots == 1 else torch.cat([flash, guide], dim=1)
     return photos, maps
 
 
-def _mix_exemplars(maps: SVBRDF, exemplars: list[SVBRDF], fraction: float, size: int,
-                   g: torch.Generator) -> SVBRDF:
-    """Replace each batch item by an augmented exemplar crop with probability ``fraction``."""
-    stack = maps.stacked().clone()
-    for index in range(stack.shape[0]):
-        if float(torch.rand((), generator=g)) < fraction:
+def _mixed_batch(args: argparse.Namespace, seed: int, exemplars: list[SVBRDF], g: torch.Generator) -> SVBRDF:
+    """Each item an augmented exemplar crop with probability ``--exemplar-fraction``, else the
+    procedural material ``generate_batch`` would have put there (only those are generated)."""
+    items = []
+    for index in range(args.batch):
+        if float(torch.rand((), generator=g)) < args.exemplar_fraction:
             exemplar = exemplars[int(torch.randint(len(exemplars), (), generator=g))]
-            stack[index] = random_exemplar_crop(exemplar, size, g).stacked()[0]
-    return SVBRDF.from_stacked(stack)
+            items.append(random_exemplar_crop(exemplar, args.size, g))
+        else:
+            items.append(batch_material(seed, index, args.size, args.metal_share))
+    return SVBRDF.from_stacked(torch.cat([item.stacked() for item in items], dim=0))
 
 
 def training_loss(net: MaterialNet, photos: torch.Tensor, maps: SVBRDF, args: argparse.Namespace,
@@ -168,18 +171,13 @@ def map_rmse(predicted: SVBRDF, target: SVBRDF, setup: CaptureSetup) -> dict[str
 @torch.no_grad()
 def validate_strips(net: MaterialNet, folder: Path, setup: CaptureSetup) -> dict[str, float]:
     """Per-map RMSE on Deschaintre strips (1-shot input only: the strips have no guide photo)."""
-    import numpy as np
-    from PIL import Image
-
     net.eval()
     totals: dict[str, float] = {}
     paths = sorted(folder.glob("sample_*.png"))
     for path in paths:
-        image = torch.from_numpy(np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0)
-        tile = image.shape[0]
-        tiles = [image[:, i * tile:(i + 1) * tile].permute(2, 0, 1)[None] for i in range(5)]
-        target = decode_maps(tiles[1], tiles[2], tiles[3][:, :1], tiles[4])
-        photos = tiles[0] if net.config.in_channels == 3 else torch.cat([tiles[0], tiles[0]], dim=1)
+        tiles = read_tiles(path)
+        photo, target = tiles[0], maps_from_tiles(tiles)
+        photos = photo if net.config.in_channels == 3 else torch.cat([photo, photo], dim=1)
         for name, value in map_rmse(net(photos), target, setup).items():
             totals[name] = totals.get(name, 0.0) + value / len(paths)
     net.train()
