@@ -3,6 +3,8 @@
 Every step draws a fresh batch of procedural materials and photos from ``(seed, step)``, so
 a run is reproducible and ``--resume`` continues exactly where a checkpoint stopped. The
 optimiser state lives next to the weights in ``FILE.state.safetensors`` (tensors only).
+With ``--ema DECAY`` the saved and validated weights are an exponential moving average of the
+trained ones (Polyak averaging), which stay in the state file so that a resume continues both.
 Validation runs on held-out generated materials (another seed range) and, with ``--val DIR``,
 on Deschaintre-format strips.
 """
@@ -10,6 +12,7 @@ on Deschaintre-format strips.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import math
@@ -65,6 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--depth", type=int, default=5)
     parser.add_argument("--global-dim", type=int, default=64)
     parser.add_argument("--photo-skip", action="store_true", help="the output head also sees the input photos")
+    parser.add_argument("--ema", type=float, default=0.0,
+                        help="save an exponential moving average of the weights with this decay (0: off; e.g. 0.999)")
     parser.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this wall time")
     parser.add_argument("--device", default="cpu")
 
@@ -119,18 +124,53 @@ def training_loss(net: MaterialNet, photos: torch.Tensor, maps: SVBRDF, args: ar
     return total, logs
 
 
-def _save_state(path: Path, optimiser: torch.optim.Optimizer, step: int, elapsed: float) -> None:
+class WeightAverage:
+    """Exponential moving average of a network's weights.
+
+    Small batches make single checkpoints of the material network noisy: how it reads a given
+    material swings from one validation to the next. The average over the last ~1/(1-decay)
+    steps is the smoother estimate of the same training run.
+    """
+
+    def __init__(self, net: MaterialNet, decay: float) -> None:
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"--ema decay must lie in (0, 1), got {decay}")
+        self.decay = decay
+        self.net = copy.deepcopy(net)
+        self.net.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, net: MaterialNet) -> None:
+        """Move the average a step of ``1 - decay`` towards ``net``'s current weights."""
+        for averaged, current in zip(self.net.state_dict().values(), net.state_dict().values()):
+            if averaged.is_floating_point():
+                averaged.lerp_(current, 1.0 - self.decay)
+            else:
+                averaged.copy_(current)
+
+
+RAW_WEIGHTS_PREFIX = "net."
+"""State-file prefix of the trained (not averaged) weights when ``--ema`` is on."""
+
+
+def _save_state(path: Path, optimiser: torch.optim.Optimizer, step: int, elapsed: float,
+                raw_net: MaterialNet | None = None) -> None:
     tensors: dict[str, torch.Tensor] = {}
+    if raw_net is not None:
+        tensors.update({RAW_WEIGHTS_PREFIX + k: v.contiguous() for k, v in raw_net.state_dict().items()})
     for index, state in optimiser.state_dict()["state"].items():
         for key, value in state.items():
             tensors[f"{index}.{key}"] = torch.as_tensor(value).clone().reshape(-1) if key == "step" else value.contiguous()
     save_file(tensors, str(path), metadata={"step": str(step), "elapsed": str(elapsed)})
 
 
-def _load_state(path: Path, optimiser: torch.optim.Optimizer) -> tuple[int, float]:
+def _load_state(path: Path, optimiser: torch.optim.Optimizer, raw_net: MaterialNet | None = None) -> tuple[int, float]:
     with safe_open(str(path), framework="pt", device="cpu") as handle:
         meta = handle.metadata() or {}
         tensors = {name: handle.get_tensor(name) for name in handle.keys()}
+    raw = {k[len(RAW_WEIGHTS_PREFIX):]: tensors.pop(k) for k in list(tensors) if k.startswith(RAW_WEIGHTS_PREFIX)}
+    if raw_net is not None and raw:
+        raw_net.load_state_dict(raw)
     state_dict = optimiser.state_dict()
     for name, tensor in tensors.items():
         index, key = name.split(".", 1)
@@ -199,8 +239,11 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and args.out.exists():
         loaded, _, _ = load_model(args.out)
         net.load_state_dict(loaded.state_dict())
+    average = WeightAverage(net, args.ema) if args.ema > 0 else None
+    if args.resume and args.out.exists():
         if _state_path(args.out).exists():
-            step, elapsed = _load_state(_state_path(args.out), optimiser)
+            # with --ema, --out holds the average (loaded into both above); the state file the trained weights
+            step, elapsed = _load_state(_state_path(args.out), optimiser, net if average else None)
         logger.info("resumed from %s at step %d", args.out, step)
     exemplars = [load_exemplar(path) for path in args.exemplars]
     net.train()
@@ -217,11 +260,13 @@ def run(args: argparse.Namespace) -> int:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         optimiser.step()
+        if average is not None:
+            average.update(net)
         step += 1
         running = {k: 0.9 * running.get(k, v) + 0.1 * v for k, v in logs.items()}
         out_of_time = args.max_minutes > 0 and time.monotonic() - started > args.max_minutes * 60
         if step % args.val_every == 0 or step == args.steps or out_of_time:
-            history = _checkpoint(net, optimiser, args, setup, step, time.monotonic() - started, running)
+            history = _checkpoint(net, average, optimiser, args, setup, step, time.monotonic() - started, running)
         if out_of_time:
             logger.info("time limit reached at step %d", step)
             break
@@ -229,11 +274,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _checkpoint(net: MaterialNet, optimiser: torch.optim.Optimizer, args: argparse.Namespace,
-                setup: CaptureSetup, step: int, elapsed: float, running: dict[str, float]) -> dict[str, Any]:
-    scores = {"generated": validate_generated(net, args.shots, setup)}
+def _checkpoint(net: MaterialNet, average: WeightAverage | None, optimiser: torch.optim.Optimizer,
+                args: argparse.Namespace, setup: CaptureSetup, step: int, elapsed: float,
+                running: dict[str, float]) -> dict[str, Any]:
+    shipped = average.net if average is not None else net
+    scores = {"generated": validate_generated(shipped, args.shots, setup)}
     if args.val is not None and args.shots == 1:
-        scores["strips"] = validate_strips(net, args.val, setup)
+        scores["strips"] = validate_strips(shipped, args.val, setup)
     data = (f"procedural generator (texforge.server.material.procedural), seed {args.seed}, "
             f"{args.size}px crops, batch {args.batch}, metal share {args.metal_share:g}")
     if args.exemplars:
@@ -245,11 +292,12 @@ def _checkpoint(net: MaterialNet, optimiser: torch.optim.Optimizer, args: argpar
         "steps": step,
         "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} thread(s)",
         "wall_time_s": round(elapsed, 1),
+        "weight_average": f"exponential moving average, decay {args.ema:g}" if average is not None else "none",
         "validation": {k: {n: round(v, 4) for n, v in s.items()} for k, s in scores.items()},
         "train_loss": {k: round(v, 4) for k, v in running.items()},
     }
-    save_model(args.out, net, setup, card)
-    _save_state(_state_path(args.out), optimiser, step, elapsed)
+    save_model(args.out, shipped, setup, card)
+    _save_state(_state_path(args.out), optimiser, step, elapsed, net if average is not None else None)
     logger.info("step %d (%.0fs) loss %s val %s", step, elapsed, card["train_loss"], card["validation"])
     return card
 

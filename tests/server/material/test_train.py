@@ -76,3 +76,26 @@ def test_rmse_map_loss_is_the_root_mean_square_error() -> None:
     assert float(rmse["albedo"]) >= float(l1["albedo"]) > 0.0
     with pytest.raises(ValueError, match="map loss"):
         map_losses(shifted, target, "huber")
+
+
+def test_weight_average_saves_the_average_and_resumes_the_trained_weights(tmp_path: Path) -> None:
+    out = tmp_path / "ema.safetensors"
+    assert train.run(_args(out, 1, 2, False, "--ema", "0.75")) == 0
+    state = out.with_name("ema.state.safetensors")
+    with safe_open(str(out), framework="pt") as a, safe_open(str(state), framework="pt") as s:
+        averaged = {k: a.get_tensor(k) for k in a.keys()}
+        trained = {k: s.get_tensor(train.RAW_WEIGHTS_PREFIX + k) for k in a.keys()}
+        assert json.loads(a.metadata()["card"])["weight_average"].endswith("decay 0.75")
+    assert any(not torch.equal(averaged[k], trained[k]) for k in averaged)
+    # lr 0 keeps the trained weights still, so one more step moves the average exactly a quarter towards them
+    assert train.run(_args(out, 1, 3, True, "--ema", "0.75", "--lr", "0")) == 0
+    with safe_open(str(out), framework="pt") as a:
+        for name, value in averaged.items():
+            expected = value + 0.25 * (trained[name] - value) if value.is_floating_point() else value
+            torch.testing.assert_close(a.get_tensor(name), expected)
+
+
+def test_weight_average_rejects_a_decay_outside_the_unit_interval() -> None:
+    net = train.MaterialNet(train.NetworkConfig(base_channels=4, max_channels=8, depth=2, global_dim=8))
+    with pytest.raises(ValueError, match="decay"):
+        train.WeightAverage(net, 1.0)
