@@ -28,6 +28,8 @@ class MaterialRequest:
     tileable: bool
     assign_to: str
     """Name of the object that gets the material ('' for none)."""
+    field_of_view: float = 0.0
+    """The camera's horizontal field of view in degrees; 0: the model's calibrated default."""
 
 
 def photo_pixels(image: bpy.types.Image) -> np.ndarray:
@@ -63,7 +65,8 @@ def material_job(request: MaterialRequest, flash: np.ndarray, guide: np.ndarray 
                  settings: remote.ServerSettings) -> Job:
     """A job that estimates the maps and, on the main thread, builds the material."""
     size = request.size if request.size > 0 else None
-    options = remote.MaterialOptions(request.model or None, size, request.refine_steps, request.tileable)
+    fov = request.field_of_view if request.field_of_view > 0 else None
+    options = remote.MaterialOptions(request.model or None, size, request.refine_steps, request.tileable, fov)
 
     def work(progress: ProgressCallback, cancel_event: threading.Event) -> dict[str, np.ndarray]:
         return remote.estimate_material(settings, flash, guide, options, progress, cancel_event)

@@ -22,6 +22,8 @@ class TexforgeSceneSettings(bpy.types.PropertyGroup):
     size: bpy.props.IntProperty(name="Size", default=1024, min=0, max=8192)
     refine_steps: bpy.props.IntProperty(name="Refine steps", default=0, min=0, max=2000)
     material_tileable: bpy.props.BoolProperty(name="Tileable", default=False)
+    field_of_view: bpy.props.FloatProperty(name="Field of view", default=0.0, min=0.0, max=120.0, precision=1,
+                                           description="Camera's horizontal field of view in degrees (0: default)")
 
 
 def settings(context: bpy.types.Context) -> TexforgeSceneSettings:
@@ -65,9 +67,11 @@ def draw_material(layout: bpy.types.UILayout, context: bpy.types.Context) -> Non
     column.prop(values, "size")
     column.prop(values, "refine_steps")
     column.prop(values, "material_tileable")
+    column.prop(values, "field_of_view")
     operator = column.operator("texforge.material_from_photos", icon="MATERIAL")
     operator.flash_path, operator.guide_path = values.flash_path, values.guide_path
     operator.size, operator.refine_steps, operator.tileable = values.size, values.refine_steps, values.material_tileable
+    operator.field_of_view = values.field_of_view
     node = getattr(context, "active_node", None)
     if node is not None and node.bl_idname == "ShaderNodeTexImage" and node.image is not None:
         from_image = column.operator("texforge.material_from_image", icon="NODE_TEXTURE")

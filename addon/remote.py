@@ -85,6 +85,7 @@ class MaterialOptions:
     size: int | None
     refine_steps: int
     tileable: bool
+    fov_degrees: float | None = None
 
 
 def estimate_material(settings: ServerSettings, flash: np.ndarray, guide: np.ndarray | None,
@@ -94,6 +95,7 @@ def estimate_material(settings: ServerSettings, flash: np.ndarray, guide: np.nda
     with _client(settings) as client:
         maps, _info = client.material(flash, guide, model=options.model or None, size=options.size,
                                       refine_steps=options.refine_steps, tileable=options.tileable,
+                                      fov_degrees=options.fov_degrees,
                                       progress=progress, cancel_event=cancel_event)
     missing = {"albedo", "specular", "normal", "roughness"} - set(maps)
     if missing:

@@ -5,7 +5,9 @@ photo's camera and light position (cm) and the sample's width ``im_size`` (cm). 
 predicts maps from photo ``--input`` through the public ``MaterialModel.estimate`` path; the
 maps are rendered with every other photo's camera and light, a per-photo exposure gain is
 fitted (least squares on linear values, the light's power being unknown), and the RMSE of the
-display-encoded renders against the photos is reported at ``--size`` pixels.
+display-encoded renders against the photos is reported at ``--size`` pixels. With
+``--known-fov`` each model also runs with the input photo's real field of view (from its camera
+height and the sample width) in the request, as a user who knows the lens would send it.
 
     python bench/material_relight.py --data /work/shared/data/svbrdf/multiview_yellow_box
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +37,10 @@ def load_photo(path: Path, size: int) -> torch.Tensor:
     return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0).permute(2, 0, 1)[None]
 
 
-def predict(model, photo: torch.Tensor, refine: int) -> SVBRDF:  # noqa: ANN001
+def predict(model, photo: torch.Tensor, refine: int, fov_degrees: float | None = None) -> SVBRDF:  # noqa: ANN001
     """Linear maps of ``photo`` through the model's public estimate path."""
     flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-    request = MaterialRequest(flash=flash, size=photo.shape[-1], refine_steps=refine)
+    request = MaterialRequest(flash=flash, size=photo.shape[-1], refine_steps=refine, fov_degrees=fov_degrees)
     maps = model.estimate(request, JobContext())
 
     def t(name: str) -> torch.Tensor:
@@ -63,6 +66,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--refine", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--known-fov", action="store_true",
+                        help="also run every model with the input photo's real field of view in the request")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -70,17 +75,18 @@ def main() -> int:
     photos = [load_photo(args.data / f"{i:02d}.png", args.size) for i in meta["idx"]]
     models = [NeuralMaterialModel.from_file(p) for p in shipped_weight_files()]
     models = [m for m in models if "guide" not in m.descriptor.inputs] + [HeuristicMaterialModel()]
+    known_fov = math.degrees(2 * math.atan(meta["im_size"] / 2 / meta["camera_pos"][args.input][2]))
     results: dict[str, float] = {}
     for model in models:
-        for refine in sorted({0, args.refine}):
-            maps = predict(model, photos[args.input], refine)
+        for refine, fov in [(r, f) for f in [None] + ([known_fov] if args.known_fov else []) for r in sorted({0, args.refine})]:
+            maps = predict(model, photos[args.input], refine, fov)
             errors = [relight_error(maps, photos[i], meta["light_pos"][i], meta["camera_pos"][i], meta["im_size"])
                       for i in range(len(photos)) if i != args.input]
-            name = model.descriptor.name + (f"+refine{refine}" if refine else "")
+            name = model.descriptor.name + (f"+refine{refine}" if refine else "") + (f"@fov{fov:.0f}" if fov else "")
             results[name] = float(np.mean(errors))
             print(f"{name:28s} mean RMSE over {len(errors)} novel views: {results[name]:.4f}  "
                   f"per view: {' '.join(f'{e:.3f}' for e in errors)}")
-    fields = " ".join(f"{k.replace('+', '_')}={v:.4f}" for k, v in results.items())
+    fields = " ".join(f"{k.replace('+', '_').replace('@', '_')}={v:.4f}" for k, v in results.items())
     print(f"RESULT input={args.input} size={args.size} {fields}")
     return 0
 

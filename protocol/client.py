@@ -341,6 +341,7 @@ class Client:
         size: int | None = None,
         refine_steps: int = 0,
         tileable: bool = False,
+        fov_degrees: float | None = None,
         progress: ProgressCallback | None = None,
         cancel_event: threading.Event | None = None,
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -348,7 +349,7 @@ class Client:
         images = [NamedImage("flash", flash)]
         if guide is not None:
             images.append(NamedImage("guide", guide))
-        args = _drop_none(model=model, size=size, refine_steps=refine_steps, tileable=tileable)
+        args = _drop_none(model=model, size=size, refine_steps=refine_steps, tileable=tileable, fov_degrees=fov_degrees)
         reply = self.call(Op.MATERIAL, args, images, progress=progress, cancel_event=cancel_event)
         return {image.name: image.array for image in reply.images}, reply.body.get("data", {})
 

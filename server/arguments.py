@@ -16,6 +16,8 @@ from .registry import MaterialRequest, ModelRegistry, UnknownModelError, Upscale
 
 MAX_REFINE_STEPS = 2000
 MAX_MATERIAL_SIZE = 8192
+MIN_FOV_DEGREES = 5.0
+MAX_FOV_DEGREES = 120.0
 
 
 def _bad(message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> ProtocolError:
@@ -125,11 +127,15 @@ def parse_material(request: Request, registry: ModelRegistry, limits: Limits) ->
     steps = _arg(args, "refine_steps", int, 0)
     if not 0 <= steps <= MAX_REFINE_STEPS:
         raise _bad(f"argument 'refine_steps' must be in 0..{MAX_REFINE_STEPS}, got {steps}")
+    fov = _arg(args, "fov_degrees", float, None)
+    if fov is not None and not MIN_FOV_DEGREES <= fov <= MAX_FOV_DEGREES:
+        raise _bad(f"argument 'fov_degrees' must be in {MIN_FOV_DEGREES:g}..{MAX_FOV_DEGREES:g}, got {fov:g}")
     job = MaterialRequest(
         flash=flash.array,
         guide=None if guide is None else guide.array,
         size=size,
         refine_steps=steps,
         tileable=_arg(args, "tileable", bool, False),
+        fov_degrees=fov,
     )
     return model, job

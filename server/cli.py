@@ -208,7 +208,7 @@ def cmd_material(args: argparse.Namespace) -> int:
         try:
             maps, info = client.material(
                 flash, guide, model=args.model, size=args.size, refine_steps=args.refine,
-                tileable=args.tileable, progress=bar,
+                tileable=args.tileable, fov_degrees=args.fov, progress=bar,
             )
         finally:
             bar.finish()
@@ -346,6 +346,9 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     material.add_argument("--size", type=int, default=None, help="longer side of the output maps")
     material.add_argument("--refine", type=int, default=0, help="test-time refinement steps")
     material.add_argument("--tileable", action="store_true")
+    material.add_argument("--fov", type=float, default=None, metavar="DEGREES",
+                          help="the camera's horizontal field of view (from the EXIF focal length); "
+                               "refinement and the heuristic use it (default: the model's calibrated 60)")
     material.add_argument("--normal-convention", choices=tuple(NORMAL_CONVENTIONS), default="opengl",
                           help="green channel of normal.png: opengl (+Y; Blender, Godot, Unity) or directx (-Y; Unreal)")
     material.add_argument("--model", default=None)

@@ -95,6 +95,9 @@ class MaterialRequest:
     """Output maps' longer side in pixels; None keeps the working resolution's choice."""
     refine_steps: int = 0
     tileable: bool = False
+    fov_degrees: float | None = None
+    """The camera's horizontal field of view (e.g. from the photo's EXIF focal length); None: the
+    model's calibrated capture setup. Sets the flash geometry of refinement and of the heuristic."""
 
 
 class MaterialModel(Protocol):

@@ -19,6 +19,9 @@ class MaterialSettings:
                                         description="Test-time refinement of the maps against the photo (slower, closer)")
     tileable: bpy.props.BoolProperty(name="Tileable", default=False,
                                      description="Make the maps tile seamlessly")
+    field_of_view: bpy.props.FloatProperty(name="Field of view", default=0.0, min=0.0, max=120.0, precision=1,
+                                           description="The camera's horizontal field of view in degrees, from the "
+                                                       "photo's focal length; refinement uses it (0: the model's default)")
     synchronous: bpy.props.BoolProperty(name="Synchronous", default=False, options={'SKIP_SAVE'},
                                         description="Wait for the result (scripts, tests); the UI runs it in the background")
 
@@ -26,7 +29,7 @@ class MaterialSettings:
         """This operator's settings, for a material called `material_name`."""
         target = context.active_object.name if getattr(context, "active_object", None) else ""
         return material.MaterialRequest(material_name, self.model, self.size, self.refine_steps,
-                                        self.tileable, target)
+                                        self.tileable, target, self.field_of_view)
 
 
 class TEXFORGE_OT_material_from_photos(MaterialSettings, bpy.types.Operator):

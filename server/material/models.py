@@ -12,6 +12,7 @@ luminance measured no better (within 0.002 RMSE) and costs more; it stays availa
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,19 @@ def output_size(request: MaterialRequest, height: int, width: int) -> tuple[int,
     return height, width
 
 
+def capture_for(setup: CaptureSetup, fov_degrees: float | None) -> CaptureSetup:
+    """``setup`` with the photo's own field of view, when the request knows it.
+
+    The flash intensity scales with the squared camera distance, so the centre of the sample gets
+    the irradiance of the calibrated setup, as a phone's auto-exposure (and every training photo)
+    has it.
+    """
+    if fov_degrees is None:
+        return setup
+    moved = setup.with_fov(fov_degrees)
+    return replace(moved, light_intensity=setup.light_intensity * (moved.camera_distance / setup.camera_distance) ** 2)
+
+
 class _EstimatorBase:
     """The shared pipeline: decode, resize, estimate, refine, upsample, tile, encode."""
 
@@ -96,6 +110,7 @@ class _EstimatorBase:
         """Maps keyed by MATERIAL_MAPS, float32 H x W x C in [0, 1] (registry conventions)."""
         flash = photo_to_tensor(request.flash)
         guide = photo_to_tensor(request.guide) if request.guide is not None else None
+        capture = capture_for(self.capture, request.fov_degrees)
         context.progress(0, 4, "prepare")
         with torch.no_grad():
             out_h, out_w = output_size(request, flash.shape[2], flash.shape[3])
@@ -103,9 +118,9 @@ class _EstimatorBase:
             flash_work = resize(flash, work_size)
             guide_work = self._prepare_guide(flash, guide, work_size, context)
             context.progress(1, 4, "predict")
-            svbrdf = self._predict(flash_work, guide_work)
+            svbrdf = self._predict(flash_work, guide_work, capture)
         if request.refine_steps > 0:
-            svbrdf = refine_svbrdf(svbrdf, flash_work, self.capture, request.refine_steps, context)
+            svbrdf = refine_svbrdf(svbrdf, flash_work, capture, request.refine_steps, context)
         context.progress(2, 4, "upsample")
         with torch.no_grad():
             svbrdf = upsample_maps(svbrdf, flash_work, resize(flash, (out_h, out_w)), self.upsampling)
@@ -128,7 +143,7 @@ class _EstimatorBase:
         aligned = align_guide(resize(flash, size), resize(guide, size))
         return aligned
 
-    def _predict(self, flash: torch.Tensor, guide: torch.Tensor | None) -> SVBRDF:
+    def _predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup) -> SVBRDF:
         raise NotImplementedError
 
 
@@ -144,8 +159,8 @@ class HeuristicMaterialModel(_EstimatorBase):
             card={"data": "none (hand-written rules)", "steps": 0},
         )
 
-    def _predict(self, flash: torch.Tensor, guide: torch.Tensor | None) -> SVBRDF:
-        return heuristic_svbrdf(flash, self.capture)
+    def _predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup) -> SVBRDF:
+        return heuristic_svbrdf(flash, capture)
 
 
 class NeuralMaterialModel(_EstimatorBase):
@@ -173,7 +188,8 @@ class NeuralMaterialModel(_EstimatorBase):
         net, capture, card = load_model(path, device)
         return cls(net, capture, card, name or path.name.removesuffix(".safetensors"), device)
 
-    def _predict(self, flash: torch.Tensor, guide: torch.Tensor | None) -> SVBRDF:
+    def _predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup) -> SVBRDF:
+        # the network was trained on random fields of view (40-75 degrees): it needs no capture setup
         photos = (flash if guide is None else torch.cat([flash, guide], dim=1)).to(self.device)
         return self_ensemble(self.net, photos, self.symmetries).map(lambda t: t.float().cpu())
 

@@ -89,6 +89,22 @@ def test_material_writes_all_five_maps_and_a_description(diagnostic_server, tmp_
     document = json.loads((tmp_path / "out" / "material.json").read_text())
     assert document["model"] == model and "OpenGL" in document["conventions"]["normal"]
     assert document["round_trip_seconds"] > 0
+    assert document["fov_degrees"] == 60.0  # the model's calibrated capture, as no --fov was given
+
+
+def test_material_field_of_view_reaches_the_server_and_the_description(diagnostic_server, tmp_path: Path) -> None:
+    write_image(tmp_path / "flash.png", flash_photo())
+    albedo = {}
+    for fov in ("25", "60"):
+        result = texforge("material", str(tmp_path / "flash.png"), "-o", str(tmp_path / fov), "--size", "40",
+                          "--model", "heuristic", "--fov", fov, server=diagnostic_server.address)
+        assert result.returncode == 0, result.stderr
+        assert json.loads((tmp_path / fov / "material.json").read_text())["fov_degrees"] == float(fov)
+        albedo[fov] = read_image(tmp_path / fov / "albedo.png").astype(int)
+    assert np.abs(albedo["25"] - albedo["60"]).max() > 2  # the heuristic divides out another falloff
+    bad = texforge("material", str(tmp_path / "flash.png"), "-o", str(tmp_path / "bad"), "--fov", "200",
+                   "--model", "heuristic", server=diagnostic_server.address)
+    assert bad.returncode != 0 and "fov_degrees" in bad.stderr
 
 
 def test_material_directx_normals_flip_green_only(diagnostic_server, tmp_path: Path) -> None:

@@ -78,3 +78,20 @@ def test_registry_rejects_duplicates_and_changes_nothing(registry: ModelRegistry
         registry.add(FakeModel("fast-x2", "upscale", (2,)))
     assert [d.name for d in registry.descriptors()] == before
     assert select_model(registry, "upscale", None, 2).descriptor.name == "fast-x2"
+
+
+def flash_request(**args) -> Request:
+    return Request("material", args, [NamedImage("flash", np.zeros((8, 8, 3), np.uint8))])
+
+
+def test_field_of_view_is_optional_and_numbers_of_either_kind_are_taken(registry: ModelRegistry) -> None:
+    assert parse_material(flash_request(), registry, Limits())[1].fov_degrees is None
+    assert parse_material(flash_request(fov_degrees=24), registry, Limits())[1].fov_degrees == 24.0
+    assert parse_material(flash_request(fov_degrees=65.5), registry, Limits())[1].fov_degrees == 65.5
+
+
+@pytest.mark.parametrize("fov", [0.0, 4.9, 120.5, 180, "60", True])
+def test_field_of_view_outside_its_range_or_not_a_number_is_refused(registry: ModelRegistry, fov) -> None:
+    with pytest.raises(ProtocolError, match="fov_degrees") as excinfo:
+        parse_material(flash_request(fov_degrees=fov), registry, Limits())
+    assert excinfo.value.code == ErrorCode.BAD_REQUEST

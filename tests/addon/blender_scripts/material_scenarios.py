@@ -81,7 +81,8 @@ def from_photo() -> dict[str, Any]:
         return {"skipped": "the server has no material model"}
     flash = os.path.join(ARGS["work_dir"], "oak_flash.png")
     write_flash_photo(flash)
-    bpy.ops.texforge.material_from_photos(flash_path=flash, size=64, synchronous=True)
+    # a known field of view travels with the request (the server rejects one outside 5..120)
+    bpy.ops.texforge.material_from_photos(flash_path=flash, size=64, field_of_view=25.0, synchronous=True)
     return {**describe(bpy.data.materials["oak_flash"]), "photo_left_behind": "oak_flash.png" in bpy.data.images}
 
 

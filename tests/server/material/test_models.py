@@ -87,3 +87,41 @@ def test_shipped_loader_always_offers_the_heuristic() -> None:
     names = [m.descriptor.name for m in models]
     assert names[-1] == "heuristic"
     assert len(set(names)) == len(names)
+
+
+def test_capture_for_keeps_the_irradiance_at_the_sample_centre() -> None:
+    from texforge.server.material.models import capture_for
+
+    default = CaptureSetup()
+    assert capture_for(default, None) is default
+    narrow = capture_for(default, 25.0)
+    assert narrow.fov_degrees == 25.0 and narrow.camera_distance > 2 * default.camera_distance
+    assert narrow.light_intensity / narrow.camera_distance ** 2 == pytest.approx(
+        default.light_intensity / default.camera_distance ** 2)
+
+
+def test_heuristic_divides_out_the_falloff_of_the_requested_field_of_view() -> None:
+    photo = np.full((48, 48, 3), 0.5, np.float32)  # evenly lit: no flash falloff left in it
+
+    def corner_to_centre(fov: float | None) -> float:
+        albedo = HeuristicMaterialModel().estimate(MaterialRequest(flash=photo, fov_degrees=fov), JobContext())["albedo"]
+        return float(albedo[:4, :4].mean() / albedo[22:26, 22:26].mean())
+
+    # a wide lens sees a strong falloff towards the corners, so an even photo means brighter corners
+    assert corner_to_centre(75.0) > corner_to_centre(25.0) > 1.0
+    assert corner_to_centre(60.0) == pytest.approx(corner_to_centre(None))
+
+
+def test_refinement_renders_with_the_requested_field_of_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    from texforge.server.material import models
+
+    seen: list[CaptureSetup] = []
+
+    def spy(svbrdf, photo, setup, steps, context=None, settings=None):  # noqa: ANN001, ANN202
+        seen.append(setup)
+        return svbrdf
+
+    monkeypatch.setattr(models, "refine_svbrdf", spy)
+    request = MaterialRequest(flash=_flash_photo(32), refine_steps=2, fov_degrees=30.0)
+    HeuristicMaterialModel().estimate(request, JobContext())
+    assert len(seen) == 1 and seen[0].fov_degrees == 30.0
