@@ -15,6 +15,7 @@ height and the sample width) in the request, as a user who knows the lens would 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 from pathlib import Path
@@ -66,6 +67,7 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--refine", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--weights", type=Path, nargs="*", default=None, help="model files (default: shipped)")
     parser.add_argument("--known-fov", action="store_true",
                         help="also run every model with the input photo's real field of view in the request")
     args = parser.parse_args()
@@ -73,12 +75,13 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     meta = json.loads((args.data / "optim.json").read_text())
     photos = [load_photo(args.data / f"{i:02d}.png", args.size) for i in meta["idx"]]
-    models = [NeuralMaterialModel.from_file(p) for p in shipped_weight_files()]
+    models = [NeuralMaterialModel.from_file(p) for p in (args.weights or shipped_weight_files())]
     models = [m for m in models if "guide" not in m.descriptor.inputs] + [HeuristicMaterialModel()]
     known_fov = math.degrees(2 * math.atan(meta["im_size"] / 2 / meta["camera_pos"][args.input][2]))
     results: dict[str, float] = {}
     for model in models:
-        for refine, fov in [(r, f) for f in [None] + ([known_fov] if args.known_fov else []) for r in sorted({0, args.refine})]:
+        fovs = [None, known_fov] if args.known_fov else [None]
+        for fov, refine in itertools.product(fovs, sorted({0, args.refine})):
             maps = predict(model, photos[args.input], refine, fov)
             errors = [relight_error(maps, photos[i], meta["light_pos"][i], meta["camera_pos"][i], meta["im_size"])
                       for i in range(len(photos)) if i != args.input]
