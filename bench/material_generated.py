@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from material_quality import MAPS, evaluate, mean_map_scores
+from material_quality import MAPS, evaluate, mean_map_scores, print_scores
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel, shipped_weight_files
 from texforge.server.material.procedural import batch_material, render_capture
 from texforge.server.material.render import CaptureSetup, encode_maps
@@ -58,13 +58,8 @@ def main() -> int:
         if "guide" in model.descriptor.inputs:
             raise SystemExit(f"{model.descriptor.name} needs a guide photo; this bench scores 1-shot models")
         rows[model.descriptor.name], _ = evaluate(model, samples, setup, 0)
-    print(f"{args.count} held-out generated materials ({args.size} px, metal share {args.metal_share:g}); "
-          "RMSE of encoded maps and of a novel-light render")
-    print(f"{'model':28s}" + "".join(f"{name:>11s}" for name in (*MAPS, "render")))
-    for name, row in rows.items():
-        print(f"{name:28s}" + "".join(f"{row[k]:11.4f}" for k in (*MAPS, "render")))
-    fields = " ".join(f"{name}.{k}={v:.4f}" for name, row in rows.items() for k, v in row.items())
-    print(f"RESULT materials={args.count} {fields}")
+    print_scores(f"{args.count} held-out generated materials ({args.size} px, metal share {args.metal_share:g})",
+                 rows, f"materials={args.count}")
     return 0
 
 

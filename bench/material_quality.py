@@ -126,13 +126,18 @@ def main() -> int:
         rows[model.descriptor.name], seconds = evaluate(model, strips, setup, 0, args.per_strip)
         if args.refine > 0:
             rows[f"{model.descriptor.name}+refine{args.refine}"], _ = evaluate(model, strips, setup, args.refine)
-    print(f"{len(strips)} strips; RMSE of encoded maps and of a novel-light render")
+    print_scores(f"{len(strips)} strips", rows, f"strips={len(strips)}")
+    return 0
+
+
+def print_scores(title: str, rows: dict[str, dict[str, float]], result_prefix: str) -> None:
+    """The side-by-side table and the ``RESULT`` line."""
+    print(f"{title}; RMSE of encoded maps and of a novel-light render")
     print(f"{'model':28s}" + "".join(f"{name:>11s}" for name in (*MAPS, "render")))
     for name, row in rows.items():
         print(f"{name:28s}" + "".join(f"{row[k]:11.4f}" for k in (*MAPS, "render")))
     fields = " ".join(f"{name.replace('+', '_')}.{k}={v:.4f}" for name, row in rows.items() for k, v in row.items())
-    print(f"RESULT strips={len(strips)} {fields}")
-    return 0
+    print(f"RESULT {result_prefix} {fields}")
 
 
 if __name__ == "__main__":

@@ -92,18 +92,22 @@ def test_material_writes_all_five_maps_and_a_description(diagnostic_server, tmp_
     assert document["fov_degrees"] == 60.0  # the model's calibrated capture, as no --fov was given
 
 
+def heuristic_material(server, tmp_path: Path, outdir: str, *options: str):  # noqa: ANN001, ANN201
+    """`texforge material` with the heuristic model on tmp_path/flash.png into tmp_path/outdir."""
+    return texforge("material", str(tmp_path / "flash.png"), "-o", str(tmp_path / outdir), "--size", "40",
+                    "--model", "heuristic", *options, server=server.address)
+
+
 def test_material_field_of_view_reaches_the_server_and_the_description(diagnostic_server, tmp_path: Path) -> None:
     write_image(tmp_path / "flash.png", flash_photo())
     albedo = {}
     for fov in ("25", "60"):
-        result = texforge("material", str(tmp_path / "flash.png"), "-o", str(tmp_path / fov), "--size", "40",
-                          "--model", "heuristic", "--fov", fov, server=diagnostic_server.address)
+        result = heuristic_material(diagnostic_server, tmp_path, fov, "--fov", fov)
         assert result.returncode == 0, result.stderr
         assert json.loads((tmp_path / fov / "material.json").read_text())["fov_degrees"] == float(fov)
         albedo[fov] = read_image(tmp_path / fov / "albedo.png").astype(int)
     assert np.abs(albedo["25"] - albedo["60"]).max() > 2  # the heuristic divides out another falloff
-    bad = texforge("material", str(tmp_path / "flash.png"), "-o", str(tmp_path / "bad"), "--fov", "200",
-                   "--model", "heuristic", server=diagnostic_server.address)
+    bad = heuristic_material(diagnostic_server, tmp_path, "bad", "--fov", "200")
     assert bad.returncode != 0 and "fov_degrees" in bad.stderr
 
 
@@ -111,8 +115,7 @@ def test_material_directx_normals_flip_green_only(diagnostic_server, tmp_path: P
     write_image(tmp_path / "flash.png", flash_photo())
     outputs = {}
     for convention in ("opengl", "directx"):
-        result = texforge("material", str(tmp_path / "flash.png"), "-o", str(tmp_path / convention), "--size", "40",
-                          "--model", "heuristic", "--normal-convention", convention, server=diagnostic_server.address)
+        result = heuristic_material(diagnostic_server, tmp_path, convention, "--normal-convention", convention)
         assert result.returncode == 0, result.stderr
         outputs[convention] = read_image(tmp_path / convention / "normal.png").astype(int)
     opengl, directx = outputs["opengl"], outputs["directx"]
