@@ -27,9 +27,9 @@ HELD_OUT_SEED = 2_000_000_011
 """Training draws materials from seed * 10_000_019 + step with seeds < 100: never this one."""
 
 
-def held_out_samples(count: int, size: int, metal_share: float) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
+def held_out_samples(count: int, size: int, metal_share: float,
+                     setup: CaptureSetup) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
     """``count`` (flash photo (1, 3, H, W), encoded ground truth) pairs, reproducible."""
-    setup = CaptureSetup()
     samples = []
     for index in range(count):
         material = batch_material(HELD_OUT_SEED, index, size, metal_share)
@@ -49,8 +49,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    samples = held_out_samples(args.count, args.size, args.metal_share)
     setup = CaptureSetup()
+    samples = held_out_samples(args.count, args.size, args.metal_share, setup)
     paths = args.weights or [p for p in shipped_weight_files() if "1shot" in p.name]
     models = [NeuralMaterialModel.from_file(p) for p in paths] + [HeuristicMaterialModel()]
     rows = {"mean-map": mean_map_scores(samples, setup)}

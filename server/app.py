@@ -251,9 +251,8 @@ class Server:
         def run_material(job: Job) -> tuple[list[NamedImage], dict[str, Any]]:
             maps = model.estimate(material, job.context)
             images = [NamedImage(name, maps[name], "srgb" if name == "albedo" else "data") for name in MATERIAL_MAPS]
-            fov = material.fov_degrees if material.fov_degrees is not None else model.capture.fov_degrees
-            data = {"model": model.descriptor.name, "shots": 2 if material.guide is not None else 1, "fov_degrees": fov}
-            return images, data
+            shots = 2 if material.guide is not None else 1
+            return images, {"model": model.descriptor.name, "shots": shots, "fov_degrees": model.field_of_view(material)}
 
         return run_material
 

@@ -114,6 +114,10 @@ class MaterialModel(Protocol):
         """
         ...
 
+    def field_of_view(self, request: MaterialRequest) -> float:
+        """The horizontal field of view (degrees) that ``estimate`` assumes for ``request``."""
+        ...
+
 
 class DuplicateModelError(ValueError):
     """A model with this name is already registered."""

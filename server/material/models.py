@@ -131,6 +131,10 @@ class _EstimatorBase:
         context.progress(4, 4, "done")
         return maps
 
+    def field_of_view(self, request: MaterialRequest) -> float:
+        """The horizontal field of view (degrees) that ``estimate`` assumes for ``request``."""
+        return capture_for(self.capture, request.fov_degrees).fov_degrees
+
     def _prepare_guide(self, flash: torch.Tensor, guide: torch.Tensor | None, size: tuple[int, int],
                        context: JobContext) -> torch.Tensor | None:
         if "guide" not in self.descriptor.inputs:

@@ -236,13 +236,13 @@ def run(args: argparse.Namespace) -> int:
     if args.init is not None:
         load_grown_state(net, load_model(args.init)[0])
         logger.info("initialised from %s", args.init)
-    if args.resume and args.out.exists():
-        loaded, _, _ = load_model(args.out)
-        net.load_state_dict(loaded.state_dict())
+    resuming = args.resume and args.out.exists()
+    if resuming:
+        net.load_state_dict(load_model(args.out)[0].state_dict())
+    # with --ema, --out holds the average (copied into it here); the state file holds the trained weights
     average = WeightAverage(net, args.ema) if args.ema > 0 else None
-    if args.resume and args.out.exists():
+    if resuming:
         if _state_path(args.out).exists():
-            # with --ema, --out holds the average (loaded into both above); the state file the trained weights
             step, elapsed = _load_state(_state_path(args.out), optimiser, net if average else None)
         logger.info("resumed from %s at step %d", args.out, step)
     exemplars = [load_exemplar(path) for path in args.exemplars]
