@@ -320,6 +320,11 @@ class CaptureJitter:
     white_balance: float = 0.08
     noise: tuple[float, float] = (0.0, 0.02)
     gamma: tuple[float, float] = (2.0, 2.8)
+    roughness_curve: tuple[float, float] = (1.0, 1.0)
+    """Range of an exponent p: the photo is rendered with roughness r^p while the label stays r.
+    Renderers disagree on how a roughness map becomes the GGX width (the strips' reference
+    renderer draws some materials as if p were 1.45); p != 1 trains a network not to trust one
+    renderer's curve. Drawn log-uniformly per photo; (1, 1) draws nothing."""
 
 
 def render_capture(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSetup,
@@ -327,6 +332,8 @@ def render_capture(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSetup,
     """Flash and guide photos ``(B, 3, H, W)`` in [0, 1] of a batch of materials."""
     jitter = jitter or CaptureJitter()
     b = svbrdf.shape[0]
+    if jitter.roughness_curve != (1.0, 1.0):
+        svbrdf = _with_roughness_curve(svbrdf, jitter.roughness_curve, g)
     fov = torch.empty(b).uniform_(*jitter.fov_degrees, generator=g)
     distance = 0.5 * setup.sample_size / torch.tan(torch.deg2rad(fov) / 2)
     camera = torch.stack([torch.zeros(b), torch.zeros(b), distance], dim=1)
@@ -342,6 +349,14 @@ def render_capture(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSetup,
     flash_photo = expose(flash, exposure, gamma, noise, g)
     guide_photo = expose(_guide_radiance(svbrdf, g), exposure, gamma, noise, g)
     return flash_photo, guide_photo
+
+
+def _with_roughness_curve(svbrdf: SVBRDF, exponents: tuple[float, float], g: torch.Generator) -> SVBRDF:
+    """The materials with roughness r^p, p log-uniform in ``exponents``, one p per material."""
+    low, high = math.log(exponents[0]), math.log(exponents[1])
+    p = (low + (high - low) * torch.rand(svbrdf.shape[0], generator=g)).exp()
+    curved = svbrdf.roughness.clamp(0.02, 1.0) ** p[:, None, None, None]
+    return SVBRDF(svbrdf.normal, svbrdf.diffuse, curved, svbrdf.specular)
 
 
 def _guide_radiance(svbrdf: SVBRDF, g: torch.Generator) -> torch.Tensor:

@@ -28,7 +28,7 @@ from safetensors.torch import save_file
 from .exemplars import load_exemplar, maps_from_tiles, random_exemplar_crop, read_tiles
 from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
 from .network import MaterialNet, NetworkConfig, load_grown_state
-from .procedural import METAL_SHARE, batch_material, generate_batch, render_capture
+from .procedural import METAL_SHARE, CaptureJitter, batch_material, generate_batch, render_capture
 from .render import SVBRDF, CaptureSetup, encode_maps
 from .weights import load_model, save_model
 
@@ -71,6 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ema", type=float, default=0.0,
                         help="save an exponential moving average of the weights with this decay (0: off; e.g. 0.999)")
     parser.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this wall time")
+    parser.add_argument("--exposure", type=float, nargs=2, default=list(CaptureJitter.exposure),
+                        metavar=("LOW", "HIGH"), help="range of the training photos' exposure")
+    parser.add_argument("--roughness-curve", type=float, nargs=2, default=list(CaptureJitter.roughness_curve),
+                        metavar=("LOW", "HIGH"),
+                        help="range of p: photos rendered with roughness r^p, labels keep r (1 1: off)")
     parser.add_argument("--device", default="cpu")
 
 
@@ -93,9 +98,22 @@ def training_batch(args: argparse.Namespace, step: int, setup: CaptureSetup,
         maps = _mixed_batch(args, seed, exemplars, g)
     else:
         maps = generate_batch(args.batch, args.size, seed, args.metal_share)
-    flash, guide = render_capture(maps, g, setup)
+    flash, guide = render_capture(maps, g, setup, capture_jitter(args))
     photos = flash if args.shots == 1 else torch.cat([flash, guide], dim=1)
     return photos, maps
+
+
+def capture_jitter(args: argparse.Namespace) -> CaptureJitter:
+    """The training photos' capture ranges, as the command line sets them."""
+    return CaptureJitter(exposure=_checked_range(args.exposure, "--exposure"),
+                         roughness_curve=_checked_range(args.roughness_curve, "--roughness-curve"))
+
+
+def _checked_range(values: list[float], option: str) -> tuple[float, float]:
+    low, high = float(values[0]), float(values[1])
+    if not 0 < low <= high:
+        raise ValueError(f"{option} needs 0 < LOW <= HIGH, got {low:g} {high:g}")
+    return low, high
 
 
 def _mixed_batch(args: argparse.Namespace, seed: int, exemplars: list[SVBRDF], g: torch.Generator) -> SVBRDF:
@@ -230,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     setup = CaptureSetup()
+    capture_jitter(args)  # refuse bad ranges before any work
     net = MaterialNet(_network_config(args))
     optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
     step, elapsed = 0, 0.0
@@ -283,6 +302,9 @@ def _checkpoint(net: MaterialNet, average: WeightAverage | None, optimiser: torc
         scores["strips"] = validate_strips(shipped, args.val, setup)
     data = (f"procedural generator (texforge.server.material.procedural), seed {args.seed}, "
             f"{args.size}px crops, batch {args.batch}, metal share {args.metal_share:g}")
+    jitter = capture_jitter(args)
+    data += (f"; photos at exposure {jitter.exposure[0]:g}-{jitter.exposure[1]:g}, "
+             f"roughness curve r^p with p {jitter.roughness_curve[0]:g}-{jitter.roughness_curve[1]:g}")
     if args.exemplars:
         data += (f"; {args.exemplar_fraction:.0%} augmented crops of exemplar map sets "
                  + ", ".join(path.name for path in args.exemplars))

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import torch
 
-from texforge.server.material.procedural import PATTERNS, generate_batch, make_structure, render_capture
-from texforge.server.material.render import CaptureSetup
+from texforge.server.material.procedural import (
+    PATTERNS,
+    CaptureJitter,
+    generate_batch,
+    make_structure,
+    render_capture,
+)
+from texforge.server.material.render import SVBRDF, CaptureSetup
 
 
 def test_same_seed_same_materials() -> None:
@@ -56,3 +62,29 @@ def test_metal_share_sets_how_many_materials_have_tinted_specular() -> None:
     assert float(_specular_tint(dielectrics).max()) < 1e-6  # dielectric F0 is grey
     assert int((_specular_tint(metals) > 0.05).sum()) >= 4  # metal F0 carries the metal's colour
     assert float(metals.diffuse.mean()) < float(dielectrics.diffuse.mean())
+
+
+def _with_roughness(maps: SVBRDF, value: float) -> SVBRDF:
+    return SVBRDF(maps.normal, maps.diffuse, torch.full_like(maps.roughness, value), maps.specular)
+
+
+def test_roughness_curve_renders_r_to_the_p() -> None:
+    maps = generate_batch(2, 32, seed=3)
+    # 0.5^2 == 0.0625^0.5 == 0.25: both photos must show roughness 0.25, whatever the labels say
+    squared = render_capture(_with_roughness(maps, 0.5), torch.Generator().manual_seed(5), CaptureSetup(),
+                             CaptureJitter(roughness_curve=(2.0, 2.0)))[0]
+    rooted = render_capture(_with_roughness(maps, 0.0625), torch.Generator().manual_seed(5), CaptureSetup(),
+                            CaptureJitter(roughness_curve=(0.5, 0.5)))[0]
+    torch.testing.assert_close(squared, rooted)
+    plain = render_capture(_with_roughness(maps, 0.5), torch.Generator().manual_seed(5), CaptureSetup())[0]
+    assert float((plain - squared).abs().max()) > 0.05
+
+
+def test_exposure_range_scales_the_photos() -> None:
+    maps = generate_batch(2, 32, seed=3)
+    quiet = dict(noise=(0.0, 0.0), white_balance=0.0)
+    dark = render_capture(maps, torch.Generator().manual_seed(5), CaptureSetup(),
+                          CaptureJitter(exposure=(0.3, 0.3), **quiet))[0]
+    bright = render_capture(maps, torch.Generator().manual_seed(5), CaptureSetup(),
+                            CaptureJitter(exposure=(1.2, 1.2), **quiet))[0]
+    assert float(dark.mean()) < 0.8 * float(bright.mean())

@@ -99,3 +99,23 @@ def test_weight_average_rejects_a_decay_outside_the_unit_interval() -> None:
     net = train.MaterialNet(train.NetworkConfig(base_channels=4, max_channels=8, depth=2, global_dim=8))
     with pytest.raises(ValueError, match="decay"):
         train.WeightAverage(net, 1.0)
+
+
+def test_capture_ranges_change_the_photos_not_the_labels(tmp_path: Path) -> None:
+    plain = _args(tmp_path / "a.safetensors", 1, 1)
+    curved = _args(tmp_path / "a.safetensors", 1, 1, False, "--roughness-curve", "1.5", "1.5",
+                   "--exposure", "0.3", "0.5")
+    setup = train.CaptureSetup()
+    plain_photos, plain_maps = train.training_batch(plain, 0, setup)
+    curved_photos, curved_maps = train.training_batch(curved, 0, setup)
+    assert torch.equal(plain_maps.stacked(), curved_maps.stacked())
+    assert not torch.allclose(plain_photos, curved_photos)
+    assert train.capture_jitter(curved).exposure == (0.3, 0.5)
+
+
+@pytest.mark.parametrize("option", ["--exposure", "--roughness-curve"])
+def test_bad_capture_range_is_refused_before_training(tmp_path: Path, option: str) -> None:
+    out = tmp_path / "never.safetensors"
+    with pytest.raises(ValueError, match=option):
+        train.run(_args(out, 1, 1, False, option, "2", "1"))
+    assert not out.exists()
