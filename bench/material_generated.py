@@ -17,8 +17,8 @@ import argparse
 from pathlib import Path
 
 import torch
-
 from material_quality import MAPS, evaluate, mean_map_scores, print_scores
+
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel, shipped_weight_files
 from texforge.server.material.procedural import batch_material, render_capture
 from texforge.server.material.render import CaptureSetup, encode_maps

@@ -16,8 +16,7 @@ from texforge.server.material.models import self_ensemble
 from texforge.server.material.network import MaterialNet, NetworkConfig
 from texforge.server.material.procedural import generate_batch, height_to_normal
 from texforge.server.material.render import CaptureSetup, srgb_to_linear
-from texforge.server.material.symmetry import (DIHEDRAL, inverse_symmetry, transform_image, transform_normals,
-                                               transform_svbrdf)
+from texforge.server.material.symmetry import DIHEDRAL, inverse_symmetry, transform_image, transform_normals, transform_svbrdf
 
 TILE = 16
 
