@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,7 @@ def per_strip_fit(photo: torch.Tensor, maps: SVBRDF, setup: CaptureSetup, steps:
     loss = torch.zeros(())
     for _ in range(steps):
         optimiser.zero_grad()
-        curved = SVBRDF(maps.normal, maps.diffuse, maps.roughness.clamp(1e-3, 1.0) ** log_p.exp(), maps.specular)
+        curved = replace(maps, roughness=maps.roughness.clamp(1e-3, 1.0) ** log_p.exp())
         loss = (_render_with(curved, half_fov, log_intensity, gamma, offset) - photo).pow(2).mean()
         loss.backward()
         optimiser.step()

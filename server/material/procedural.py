@@ -13,7 +13,7 @@ Everything draws from an explicit ``torch.Generator`` so a seed fixes the output
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -355,8 +355,7 @@ def _with_roughness_curve(svbrdf: SVBRDF, exponents: tuple[float, float], g: tor
     """The materials with roughness r^p, p log-uniform in ``exponents``, one p per material."""
     low, high = math.log(exponents[0]), math.log(exponents[1])
     p = (low + (high - low) * torch.rand(svbrdf.shape[0], generator=g)).exp()
-    curved = svbrdf.roughness.clamp(0.02, 1.0) ** p[:, None, None, None]
-    return SVBRDF(svbrdf.normal, svbrdf.diffuse, curved, svbrdf.specular)
+    return replace(svbrdf, roughness=svbrdf.roughness.clamp(0.02, 1.0) ** p[:, None, None, None])
 
 
 def _guide_radiance(svbrdf: SVBRDF, g: torch.Generator) -> torch.Tensor:

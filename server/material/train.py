@@ -90,15 +90,17 @@ def _network_config(args: argparse.Namespace) -> NetworkConfig:
 
 
 def training_batch(args: argparse.Namespace, step: int, setup: CaptureSetup,
-                   exemplars: list[SVBRDF] | None = None) -> tuple[torch.Tensor, SVBRDF]:
-    """Network input and target maps of one step; depends only on (seed, step) and the exemplars."""
+                   exemplars: list[SVBRDF] | None = None,
+                   jitter: CaptureJitter | None = None) -> tuple[torch.Tensor, SVBRDF]:
+    """Network input and target maps of one step; depends only on (seed, step), the exemplars and
+    the capture ranges (`jitter`, read from `args` when not given)."""
     seed = args.seed * 10_000_019 + step
     g = torch.Generator().manual_seed(seed)
     if exemplars:
         maps = _mixed_batch(args, seed, exemplars, g)
     else:
         maps = generate_batch(args.batch, args.size, seed, args.metal_share)
-    flash, guide = render_capture(maps, g, setup, capture_jitter(args))
+    flash, guide = render_capture(maps, g, setup, jitter or capture_jitter(args))
     photos = flash if args.shots == 1 else torch.cat([flash, guide], dim=1)
     return photos, maps
 
@@ -248,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     setup = CaptureSetup()
-    capture_jitter(args)  # refuse bad ranges before any work
+    jitter = capture_jitter(args)  # before any work, so that bad ranges are refused at once
     net = MaterialNet(_network_config(args))
     optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
     step, elapsed = 0, 0.0
@@ -273,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
         lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
         for group in optimiser.param_groups:
             group["lr"] = max(lr, args.lr * 0.05)
-        photos, maps = training_batch(args, step, setup, exemplars)
+        photos, maps = training_batch(args, step, setup, exemplars, jitter)
         loss, logs = training_loss(net, photos, maps, args, step)
         optimiser.zero_grad()
         loss.backward()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
 from texforge.server.material.procedural import (
@@ -65,7 +67,7 @@ def test_metal_share_sets_how_many_materials_have_tinted_specular() -> None:
 
 
 def _with_roughness(maps: SVBRDF, value: float) -> SVBRDF:
-    return SVBRDF(maps.normal, maps.diffuse, torch.full_like(maps.roughness, value), maps.specular)
+    return replace(maps, roughness=torch.full_like(maps.roughness, value))
 
 
 def test_roughness_curve_renders_r_to_the_p() -> None:
