@@ -6,7 +6,8 @@ scores the same way (public ``MaterialModel.estimate`` path, self-ensemble inclu
 RMSE and a novel-light render) on materials from the procedural generator at a seed range that
 no training run draws from, each photographed with random capture conditions (field of view,
 flash offset, exposure, white balance, gamma, noise) as in training. Exemplar crops are not
-included: those maps are training data.
+included: those maps are training data. 2-shot models get the same synthetic guide photo as in
+``material_quality.py`` (rendered from the ground truth by our guide renderer).
 
     python bench/material_generated.py --count 48 [--weights A.safetensors B.safetensors]
 """
@@ -44,19 +45,17 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=48)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--metal-share", type=float, default=0.3)
-    parser.add_argument("--weights", type=Path, nargs="*", default=None, help="model files (default: shipped 1-shot)")
+    parser.add_argument("--weights", type=Path, nargs="*", default=None, help="model files (default: the shipped networks)")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     setup = CaptureSetup()
     samples = held_out_samples(args.count, args.size, args.metal_share, setup)
-    paths = args.weights or [p for p in shipped_weight_files() if "1shot" in p.name]
+    paths = args.weights or shipped_weight_files()
     models = [NeuralMaterialModel.from_file(p) for p in paths] + [HeuristicMaterialModel()]
     rows = {"mean-map": mean_map_scores(samples, setup)}
     for model in models:
-        if "guide" in model.descriptor.inputs:
-            raise SystemExit(f"{model.descriptor.name} needs a guide photo; this bench scores 1-shot models")
         rows[model.descriptor.name], _ = evaluate(model, samples, setup, 0)
     print_scores(f"{args.count} held-out generated materials ({args.size} px, metal share {args.metal_share:g})",
                  rows, f"materials={args.count}")

@@ -7,7 +7,7 @@ and the RMSE of a re-rendered photo under a novel light (flash camera, light mov
 off-axis) with the default capture setup. Baselines: ``heuristic`` and ``mean-map`` (each map
 replaced by its mean over the evaluated set). 2-shot models get a guide photo rendered from the
 ground-truth maps by our renderer (ambient + two soft lights, fixed seed), since the strips
-have none.
+have none; it is pixel-aligned, so it is passed with ``guide_aligned``.
 
     python bench/material_quality.py --data /work/shared/data/svbrdf/synthetic_gt [--refine 50]
 """
@@ -78,7 +78,9 @@ def evaluate(model, strips, setup: CaptureSetup, refine: int,  # noqa: ANN001
     for index, (photo, truth) in enumerate(strips):
         flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
         guide = guide_for(to_svbrdf(truth), setup) if "guide" in model.descriptor.inputs else None
-        request = MaterialRequest(flash=flash, guide=guide, size=photo.shape[-1], refine_steps=refine)
+        # the synthetic guide is pixel-aligned by construction (alignment: bench/material_align.py)
+        request = MaterialRequest(flash=flash, guide=guide, size=photo.shape[-1], refine_steps=refine,
+                                  guide_aligned=guide is not None)
         predicted = arrays_to_encoded(model.estimate(request, JobContext()))
         strip_scores = scores(predicted, truth, setup)
         if per_strip:

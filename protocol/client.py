@@ -342,14 +342,20 @@ class Client:
         refine_steps: int = 0,
         tileable: bool = False,
         fov_degrees: float | None = None,
+        guide_aligned: bool | None = None,
         progress: ProgressCallback | None = None,
         cancel_event: threading.Event | None = None,
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Estimate SVBRDF maps from a flash photo (and optional guide); returns (maps, info)."""
+        """Estimate SVBRDF maps from a flash photo (and optional guide); returns (maps, info).
+
+        ``guide_aligned=True`` says the guide is already pixel-aligned (tripod): the server uses it
+        as it is instead of aligning it and checking that it shows the same surface.
+        """
         images = [NamedImage("flash", flash)]
         if guide is not None:
             images.append(NamedImage("guide", guide))
-        args = _drop_none(model=model, size=size, refine_steps=refine_steps, tileable=tileable, fov_degrees=fov_degrees)
+        args = _drop_none(model=model, size=size, refine_steps=refine_steps, tileable=tileable, fov_degrees=fov_degrees,
+                          guide_aligned=guide_aligned or None)
         reply = self.call(Op.MATERIAL, args, images, progress=progress, cancel_event=cancel_event)
         return {image.name: image.array for image in reply.images}, reply.body.get("data", {})
 

@@ -137,5 +137,6 @@ def parse_material(request: Request, registry: ModelRegistry, limits: Limits) ->
         refine_steps=steps,
         tileable=_arg(args, "tileable", bool, False),
         fov_degrees=fov,
+        guide_aligned=_arg(args, "guide_aligned", bool, False),
     )
     return model, job

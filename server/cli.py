@@ -208,7 +208,8 @@ def cmd_material(args: argparse.Namespace) -> int:
         try:
             maps, info = client.material(
                 flash, guide, model=args.model, size=args.size, refine_steps=args.refine,
-                tileable=args.tileable, fov_degrees=args.fov, progress=bar,
+                tileable=args.tileable, fov_degrees=args.fov, guide_aligned=args.guide_aligned or None,
+                progress=bar,
             )
         finally:
             bar.finish()
@@ -342,6 +343,9 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     material = sub.add_parser("material", help="create material maps from a flash photo")
     material.add_argument("flash")
     material.add_argument("--guide", default=None, help="no-flash photo of the same surface (2-shot)")
+    material.add_argument("--guide-aligned", action="store_true",
+                          help="the guide is pixel-aligned with the flash photo (tripod): use it as it is, "
+                               "without automatic alignment")
     material.add_argument("-o", "--output", required=True, help="output folder")
     material.add_argument("--size", type=int, default=None, help="longer side of the output maps")
     material.add_argument("--refine", type=int, default=0, help="test-time refinement steps")

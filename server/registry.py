@@ -91,6 +91,9 @@ class MaterialRequest:
     """H x W x C photo (C 3 or 4, alpha ignored), uint8 / uint16 / float16 / float32, sRGB."""
     guide: np.ndarray | None = None
     """Same surface without flash (2-shot); need not be pixel-aligned with `flash`."""
+    guide_aligned: bool = False
+    """The guide is already pixel-aligned with `flash` (tripod, or rendered): it is used as it is,
+    without estimating a homography or checking that both photos show the same surface."""
     size: int | None = None
     """Output maps' longer side in pixels; None keeps the working resolution's choice."""
     refine_steps: int = 0

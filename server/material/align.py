@@ -205,10 +205,15 @@ def align_guide(flash: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
         guide = F.interpolate(guide, size=flash.shape[2:], mode="bilinear", antialias=True)
     h_matrix, score = estimate_homography(flash, guide)
     logger.debug("guide alignment correlation %.3f, homography %s", score, h_matrix.tolist())
-    if score < MIN_CORRELATION or not _plausible(h_matrix):
+    if score < MIN_CORRELATION:
         raise AlignmentError(
             f"the flash and guide photos do not seem to show the same surface "
-            f"(feature correlation after alignment {score:.2f} < {MIN_CORRELATION})")
+            f"(feature correlation after alignment {score:.2f} < {MIN_CORRELATION}); "
+            f"if they are already aligned (tripod), pass guide_aligned")
+    if not _plausible(h_matrix):
+        raise AlignmentError(
+            "the guide photo could not be aligned to the flash photo (the best warp folds or "
+            "scales the image more than 2x); if they are already aligned (tripod), pass guide_aligned")
     return warp(guide, h_matrix.to(guide.dtype))
 
 

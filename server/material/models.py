@@ -1,9 +1,11 @@
 """Material model adapters for the server: the ``MaterialModel`` protocol over our estimators.
 
-Resolution policy (measured with ``bench/material_highres.py``): the estimator runs on
-the photo resized so its longer side is ``working_side`` (256 px by default; 512 gave slightly
-better albedo but clearly worse specular, 128 slightly worse albedo); refinement runs there
-too. The maps are then brought to the output size (``request.size``, else the photo's own
+Resolution policy (measured with ``bench/material_highres.py`` on held-out generated materials):
+the estimator runs on the photo resized so its longer side is ``working_side`` (192 px);
+refinement runs there too. Neural models also read the photo at their training scale
+(``context_side``, the training crop size, 128 px for the shipped ones) and take albedo, specular
+and roughness from that reading, with the working-size detail added (``scales.fuse_scales``).
+The maps are then brought to the output size (``request.size``, else the photo's own
 size, at most ``MAX_OUTPUT_SIDE``) by bilinear upsampling: a guided filter on the photo's
 luminance measured no better (within 0.002 RMSE) and costs more; it stays available as
 ``upsampling = "guided"``. Optional tileable output blends each map with its half-period shift.
@@ -28,13 +30,16 @@ from .imaging import fit_longer_side, guided_upsample, make_seamless, normalize_
 from .network import MaterialNet
 from .refine import refine_svbrdf
 from .render import SVBRDF, CaptureSetup
+from .scales import fuse_scales
 from .symmetry import DIHEDRAL, inverse_symmetry, transform_image, transform_svbrdf
 from .weights import load_model
 
 logger = logging.getLogger(__name__)
 
-WORKING_SIDE = 256
+WORKING_SIDE = 192
 """Longer side, in pixels, at which maps are estimated and refined."""
+TRAINING_CROP_SIZE = 128
+"""Training crop size of networks whose card does not record one (every shipped network)."""
 MAX_OUTPUT_SIDE = 8192
 """Largest output side when the request does not name a size."""
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
@@ -116,7 +121,7 @@ class _EstimatorBase:
             out_h, out_w = output_size(request, flash.shape[2], flash.shape[3])
             work_size = fit_longer_side(flash.shape[2], flash.shape[3], min(self.working_side, max(out_h, out_w)))
             flash_work = resize(flash, work_size)
-            guide_work = self._prepare_guide(flash, guide, work_size, context)
+            guide_work = self._prepare_guide(flash, guide, work_size, context, request.guide_aligned)
             context.progress(1, 4, "predict")
             svbrdf = self._predict(flash_work, guide_work, capture)
         if request.refine_steps > 0:
@@ -136,16 +141,20 @@ class _EstimatorBase:
         return capture_for(self.capture, request.fov_degrees).fov_degrees
 
     def _prepare_guide(self, flash: torch.Tensor, guide: torch.Tensor | None, size: tuple[int, int],
-                       context: JobContext) -> torch.Tensor | None:
+                       context: JobContext, aligned: bool = False) -> torch.Tensor | None:
         if "guide" not in self.descriptor.inputs:
             if guide is not None:
                 logger.info("%s is a 1-shot model; the guide photo is ignored", self.descriptor.name)
             return None
         if guide is None:
             raise ValueError(f"model {self.descriptor.name!r} needs a guide (no-flash) photo")
+        if aligned:
+            if guide.shape[2:] != flash.shape[2:]:
+                raise ValueError(f"an aligned guide photo must have the flash photo's size "
+                                 f"{flash.shape[3]}x{flash.shape[2]}, got {guide.shape[3]}x{guide.shape[2]}")
+            return resize(guide, size)
         context.check_cancelled()
-        aligned = align_guide(resize(flash, size), resize(guide, size))
-        return aligned
+        return align_guide(resize(flash, size), resize(guide, size))
 
     def _predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup) -> SVBRDF:
         raise NotImplementedError
@@ -171,9 +180,12 @@ class NeuralMaterialModel(_EstimatorBase):
     """A trained ``MaterialNet``: 1-shot (flash) or 2-shot (flash + guide)."""
 
     def __init__(self, net: MaterialNet, capture: CaptureSetup, card: dict[str, Any], name: str,
-                 device: str = "cpu", symmetries: tuple[int, ...] = DIHEDRAL) -> None:
+                 device: str = "cpu", symmetries: tuple[int, ...] = DIHEDRAL,
+                 context_side: int | None = None) -> None:
         self.net = net.to(device).eval()
         self.symmetries = symmetries
+        # longer side of the second reading at the training scale (0: one reading at the working size)
+        self.context_side = context_side if context_side is not None else training_crop_size(card)
         self.capture = capture
         self.device = device
         two_shot = net.config.in_channels == 6
@@ -195,7 +207,20 @@ class NeuralMaterialModel(_EstimatorBase):
     def _predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup) -> SVBRDF:
         # the network was trained on random fields of view (40-75 degrees): it needs no capture setup
         photos = (flash if guide is None else torch.cat([flash, guide], dim=1)).to(self.device)
-        return self_ensemble(self.net, photos, self.symmetries).map(lambda t: t.float().cpu())
+        detail = self_ensemble(self.net, photos, self.symmetries)
+        h, w = photos.shape[2:]
+        if 0 < self.context_side < max(h, w):
+            context = self_ensemble(self.net, resize(photos, fit_longer_side(h, w, self.context_side)), self.symmetries)
+            detail = fuse_scales(context, detail)
+        return detail.map(lambda t: t.float().cpu())
+
+
+def training_crop_size(card: dict[str, Any]) -> int:
+    """The photo size (px) a network was trained at, from its card's ``crop_size``."""
+    size = card.get("crop_size", TRAINING_CROP_SIZE)
+    if not isinstance(size, int) or size < 8:
+        raise ValueError(f"model card crop_size must be an integer >= 8, got {size!r}")
+    return size
 
 
 def self_ensemble(net: MaterialNet, photos: torch.Tensor, symmetries: tuple[int, ...] = DIHEDRAL) -> SVBRDF:

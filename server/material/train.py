@@ -313,6 +313,7 @@ def _checkpoint(net: MaterialNet, average: WeightAverage | None, optimiser: torc
     card = {
         "data": data,
         "shots": args.shots,
+        "crop_size": args.size,
         "steps": step,
         "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} thread(s)",
         "wall_time_s": round(elapsed, 1),

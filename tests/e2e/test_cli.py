@@ -92,6 +92,23 @@ def test_material_writes_all_five_maps_and_a_description(diagnostic_server, tmp_
     assert document["fov_degrees"] == 60.0  # the model's calibrated capture, as no --fov was given
 
 
+def test_material_guide_aligned_skips_alignment_end_to_end(diagnostic_server, tmp_path: Path) -> None:
+    write_image(tmp_path / "flash.png", flash_photo())
+    # a guide that shows another surface (diagonal stripes, not bricks): alignment must refuse it ...
+    yy, xx = np.mgrid[:48, :48]
+    stripes = np.repeat((127 + 120 * np.sign(np.sin((xx + yy) / 2.0)))[..., None], 3, axis=2).astype(np.uint8)
+    write_image(tmp_path / "guide.png", stripes)
+    common = ("material", str(tmp_path / "flash.png"), "--guide", str(tmp_path / "guide.png"),
+              "--size", "40", "--model", "material-2shot")
+    refused = texforge(*common, "-o", str(tmp_path / "refused"), server=diagnostic_server.address, timeout=120)
+    assert refused.returncode != 0 and "guide_aligned" in refused.stderr
+    # ... while a guide declared aligned is used as it is
+    taken = texforge(*common, "--guide-aligned", "-o", str(tmp_path / "taken"), server=diagnostic_server.address,
+                     timeout=120)
+    assert taken.returncode == 0, taken.stderr
+    assert read_image(tmp_path / "taken" / "albedo.png").shape == (40, 40, 3)
+
+
 def heuristic_material(server, tmp_path: Path, outdir: str, *options: str):  # noqa: ANN001, ANN201
     """`texforge material` with the heuristic model on tmp_path/flash.png into tmp_path/outdir."""
     return texforge("material", str(tmp_path / "flash.png"), "-o", str(tmp_path / outdir), "--size", "40",

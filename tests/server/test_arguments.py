@@ -44,6 +44,14 @@ def test_guide_selects_a_two_shot_model_by_default(registry: ModelRegistry) -> N
         parse_material(Request("material", {"model": "one"}, images), registry, Limits())
 
 
+def test_guide_aligned_is_a_boolean_argument(registry: ModelRegistry) -> None:
+    images = [NamedImage("flash", np.zeros((8, 8, 3), np.uint8)), NamedImage("guide", np.zeros((8, 8, 3), np.uint8))]
+    assert not parse_material(Request("material", {}, images), registry, Limits())[1].guide_aligned
+    assert parse_material(Request("material", {"guide_aligned": True}, images), registry, Limits())[1].guide_aligned
+    with pytest.raises(ProtocolError, match="guide_aligned"):
+        parse_material(Request("material", {"guide_aligned": "yes"}, images), registry, Limits())
+
+
 @pytest.mark.parametrize("args,code", [
     ({"scale": 3, "model": "fast-x2"}, ErrorCode.BAD_REQUEST),
     ({"model": "missing"}, ErrorCode.UNKNOWN_MODEL),

@@ -13,6 +13,7 @@ from safetensors import safe_open
 
 from texforge.server.context import JobContext
 from texforge.server.material import train
+from texforge.server.material.align import AlignmentError
 from texforge.server.material.losses import map_losses
 from texforge.server.material.models import NeuralMaterialModel
 from texforge.server.material.procedural import generate_batch
@@ -35,7 +36,7 @@ def test_train_writes_loadable_model_and_resumes(tmp_path: Path) -> None:
     assert train.run(_args(out, 1, 3, resume=True)) == 0
     with safe_open(str(out), framework="pt") as handle:
         card = json.loads(handle.metadata()["card"])
-    assert card["steps"] == 3 and "generated" in card["validation"]
+    assert card["steps"] == 3 and "generated" in card["validation"] and card["crop_size"] == 32
     model = NeuralMaterialModel.from_file(out)
     photo = np.random.default_rng(0).random((40, 30, 3), dtype=np.float32)
     maps = model.estimate(MaterialRequest(flash=photo), JobContext())
@@ -54,6 +55,20 @@ def test_two_shot_model_needs_a_guide(tmp_path: Path) -> None:
         assert "guide" in str(error)
     else:
         raise AssertionError("a 2-shot model without a guide must raise ValueError")
+
+
+def test_two_shot_guide_declared_aligned_is_used_as_it_is(tmp_path: Path) -> None:
+    out = tmp_path / "m2.safetensors"
+    assert train.run(_args(out, 2, 1)) == 0
+    model = NeuralMaterialModel.from_file(out)
+    rng = np.random.default_rng(0)
+    flash, unrelated = rng.random((64, 64, 3), dtype=np.float32), rng.random((64, 64, 3), dtype=np.float32)
+    with pytest.raises(AlignmentError, match="guide_aligned"):
+        model.estimate(MaterialRequest(flash=flash, guide=unrelated), JobContext())
+    maps = model.estimate(MaterialRequest(flash=flash, guide=unrelated, guide_aligned=True), JobContext())
+    assert maps["albedo"].shape == (64, 64, 3)
+    with pytest.raises(ValueError, match="aligned guide photo must have the flash photo's size 64x64"):
+        model.estimate(MaterialRequest(flash=flash, guide=unrelated[:, :48], guide_aligned=True), JobContext())
 
 
 def test_fine_tune_starts_from_init_weights_with_rmse_map_loss(tmp_path: Path) -> None:
