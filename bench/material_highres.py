@@ -1,76 +1,89 @@
-"""Measure the high-resolution policy: working resolution x upsampling method.
+"""Measure the resolution policy: working size x training-scale (context) reading x upsampling.
 
-Renders a flash photo from each ground-truth ``maps512_*.png`` (normal | diffuse | roughness |
-specular, 512 px tiles) with the default capture, optionally enlarged to ``--photo-size``,
-and predicts maps at that size with the 1-shot model running at several working
-resolutions, upsampled either bilinearly (the shipped policy) or with the guided filter.
-Reports map RMSE against the ground truth (resized to the photo size) and the time per photo.
+Held-out generated materials (``material_generated.py``'s seed range, never trained on) are
+photographed at ``--photo-size`` with random capture conditions as in training; the shipped
+1-shot model predicts maps at that size with every combination of working side, context side
+(0: no second reading) and upsampling method. Reports RMSE per encoded map and a novel-light
+render against the ground truth, and the time per photo. ``--data DIR`` scores the
+``maps512_*.png`` map sets instead; those are training exemplars, so they suit a speed check,
+not a choice between policies.
 
-    python bench/material_highres.py --data /work/shared/data/svbrdf/synthetic_gt
+    python bench/material_highres.py [--photo-size 1024] [--count 8] [--working 128 192 256] [--context 0 128]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from material_generated import held_out_samples
+from material_quality import MAPS, arrays_to_encoded, scores
 from PIL import Image
 
 from texforge.server.context import JobContext
 from texforge.server.material.models import NeuralMaterialModel, shipped_weight_files
-from texforge.server.material.render import SVBRDF, CaptureSetup, FlashRenderer, decode_maps, encode_maps
+from texforge.server.material.render import CaptureSetup, FlashRenderer, decode_maps, encode_maps
 from texforge.server.registry import MaterialRequest
 
-MAPS = ("normal", "albedo", "roughness", "specular")
 
-
-def load_maps(path: Path, size: int) -> SVBRDF:
-    """Ground truth of one ``maps512`` strip, resized to ``size``."""
-    image = torch.from_numpy(np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0)
-    tile = image.shape[0]
-    tiles = [F.interpolate(image[:, i * tile:(i + 1) * tile].permute(2, 0, 1)[None], size=(size, size),
-                           mode="bilinear", antialias=True) for i in range(4)]
-    return decode_maps(tiles[0], tiles[1], tiles[2][:, :1], tiles[3])
+def exemplar_samples(folder: Path, size: int) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
+    """(flash photo, encoded truth) of every ``maps512`` map set, resized to ``size``."""
+    renderer, samples = FlashRenderer(CaptureSetup()), []
+    for path in sorted(folder.glob("maps512_*.png")):
+        image = torch.from_numpy(np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0)
+        tile = image.shape[0]
+        tiles = [F.interpolate(image[:, i * tile:(i + 1) * tile].permute(2, 0, 1)[None], size=(size, size),
+                               mode="bilinear", antialias=True) for i in range(4)]
+        truth = decode_maps(tiles[0], tiles[1], tiles[2][:, :1], tiles[3])
+        encoded = encode_maps(truth)
+        samples.append((renderer.photo(truth), {name: encoded[name] for name in MAPS}))
+    return samples
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--data", type=Path, default=None, help="score maps512_*.png map sets (training data)")
     parser.add_argument("--photo-size", type=int, default=1024)
-    parser.add_argument("--working", type=int, nargs="+", default=[128, 256, 512])
+    parser.add_argument("--count", type=int, default=8, help="held-out generated materials")
+    parser.add_argument("--working", type=int, nargs="+", default=[128, 192, 256])
+    parser.add_argument("--context", type=int, nargs="+", default=[0, 128])
+    parser.add_argument("--upsampling", nargs="+", default=["bilinear"], choices=["bilinear", "guided"])
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    paths = sorted(args.data.glob("maps512_*.png"))
+    setup = CaptureSetup()
+    if args.data is not None:
+        samples = exemplar_samples(args.data, args.photo_size)
+    else:
+        samples = held_out_samples(args.count, args.photo_size, 0.3, setup)
     model = NeuralMaterialModel.from_file(next(p for p in shipped_weight_files() if "1shot" in p.name))
-    renderer = FlashRenderer(CaptureSetup())
-    cases = []
-    for path in paths:
-        truth = load_maps(path, args.photo_size)
-        photo = renderer.photo(truth)
-        cases.append(((photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8), encode_maps(truth)))
     results: dict[str, float] = {}
-    for working in args.working:
-        for method in ("guided", "bilinear"):
-            model.upsampling = method
-            model.working_side = working
-            errors, started = {name: 0.0 for name in MAPS}, time.perf_counter()
-            for flash, truth in cases:
-                maps = model.estimate(MaterialRequest(flash=flash), JobContext())
-                for name in MAPS:
-                    predicted = torch.from_numpy(maps[name]).permute(2, 0, 1)[None]
-                    errors[name] += float(((predicted - truth[name]) ** 2).mean().sqrt()) / len(cases)
-            seconds = (time.perf_counter() - started) / len(cases)
-            key = f"w{working}.{method}"
-            results.update({f"{key}.{k}": v for k, v in errors.items()})
-            results[f"{key}.seconds"] = seconds
-            print(f"{key:16s} " + " ".join(f"{k}={v:.4f}" for k, v in errors.items()) + f"  {seconds:.2f}s/photo")
-    print(f"RESULT photos={len(cases)} size={args.photo_size} " + " ".join(f"{k}={v:.4f}" for k, v in results.items()))
+    for working, context, method in itertools.product(args.working, args.context, args.upsampling):
+        if 0 < working <= context:
+            continue  # a context reading at or above the working size is no second reading
+        model.working_side, model.context_side, model.upsampling = working, context, method
+        totals, started = {name: 0.0 for name in (*MAPS, "render")}, time.perf_counter()
+        for photo, truth in samples:
+            flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            predicted = arrays_to_encoded(model.estimate(MaterialRequest(flash=flash), JobContext()))
+            for name, value in scores(predicted, truth, setup).items():
+                totals[name] += value / len(samples)
+        seconds = (time.perf_counter() - started) / len(samples)
+        key = f"w{working}.c{context}.{method}"
+        results.update({f"{key}.{k}": v for k, v in totals.items()})
+        results[f"{key}.seconds"] = seconds
+        mean = sum(totals.values()) / len(totals)
+        print(f"{key:24s} " + " ".join(f"{k}={v:.4f}" for k, v in totals.items())
+              + f"  mean={mean:.4f}  {seconds:.2f}s/photo", flush=True)
+    source = "maps512" if args.data is not None else "generated"
+    print(f"RESULT source={source} photos={len(samples)} size={args.photo_size} "
+          + " ".join(f"{k}={v:.4f}" for k, v in results.items()))
     return 0
 
 
