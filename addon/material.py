@@ -30,6 +30,8 @@ class MaterialRequest:
     """Name of the object that gets the material ('' for none)."""
     field_of_view: float = 0.0
     """The camera's horizontal field of view in degrees; 0: the model's calibrated default."""
+    guide_aligned: bool = False
+    """The guide photo is pixel-aligned with the flash photo (tripod): the server skips alignment."""
 
 
 def photo_pixels(image: bpy.types.Image) -> np.ndarray:
@@ -66,7 +68,8 @@ def material_job(request: MaterialRequest, flash: np.ndarray, guide: np.ndarray 
     """A job that estimates the maps and, on the main thread, builds the material."""
     size = request.size if request.size > 0 else None
     fov = request.field_of_view if request.field_of_view > 0 else None
-    options = remote.MaterialOptions(request.model or None, size, request.refine_steps, request.tileable, fov)
+    options = remote.MaterialOptions(request.model or None, size, request.refine_steps, request.tileable, fov,
+                                     request.guide_aligned and guide is not None)
 
     def work(progress: ProgressCallback, cancel_event: threading.Event) -> dict[str, np.ndarray]:
         return remote.estimate_material(settings, flash, guide, options, progress, cancel_event)

@@ -19,6 +19,8 @@ class TexforgeSceneSettings(bpy.types.PropertyGroup):
     replace_usages: bpy.props.BoolProperty(name="Replace in materials", default=True)
     flash_path: bpy.props.StringProperty(name="Flash photo", subtype='FILE_PATH')
     guide_path: bpy.props.StringProperty(name="Guide photo (optional)", subtype='FILE_PATH')
+    guide_aligned: bpy.props.BoolProperty(name="Guide aligned (tripod)", default=False,
+                                          description="The guide was shot from the flash photo's exact position")
     size: bpy.props.IntProperty(name="Size", default=1024, min=0, max=8192)
     refine_steps: bpy.props.IntProperty(name="Refine steps", default=0, min=0, max=2000)
     material_tileable: bpy.props.BoolProperty(name="Tileable", default=False)
@@ -64,12 +66,15 @@ def draw_material(layout: bpy.types.UILayout, context: bpy.types.Context) -> Non
     column = layout.column(align=True)
     column.prop(values, "flash_path")
     column.prop(values, "guide_path")
+    if values.guide_path:
+        column.prop(values, "guide_aligned")
     column.prop(values, "size")
     column.prop(values, "refine_steps")
     column.prop(values, "material_tileable")
     column.prop(values, "field_of_view")
     operator = column.operator("texforge.material_from_photos", icon="MATERIAL")
     operator.flash_path, operator.guide_path = values.flash_path, values.guide_path
+    operator.guide_aligned = values.guide_aligned
     operator.size, operator.refine_steps, operator.tileable = values.size, values.refine_steps, values.material_tileable
     operator.field_of_view = values.field_of_view
     node = getattr(context, "active_node", None)

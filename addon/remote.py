@@ -86,6 +86,7 @@ class MaterialOptions:
     refine_steps: int
     tileable: bool
     fov_degrees: float | None = None
+    guide_aligned: bool = False
 
 
 def estimate_material(settings: ServerSettings, flash: np.ndarray, guide: np.ndarray | None,
@@ -96,6 +97,7 @@ def estimate_material(settings: ServerSettings, flash: np.ndarray, guide: np.nda
         maps, _info = client.material(flash, guide, model=options.model or None, size=options.size,
                                       refine_steps=options.refine_steps, tileable=options.tileable,
                                       fov_degrees=options.fov_degrees,
+                                      guide_aligned=options.guide_aligned or None,
                                       progress=progress, cancel_event=cancel_event)
     missing = {"albedo", "specular", "normal", "roughness"} - set(maps)
     if missing:

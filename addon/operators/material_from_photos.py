@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import bpy
 
 from .. import material, runtime
@@ -43,6 +45,9 @@ class TEXFORGE_OT_material_from_photos(MaterialSettings, bpy.types.Operator):
                                          description="Photo of a flat surface lit by the camera's flash")
     guide_path: bpy.props.StringProperty(name="Guide photo", subtype='FILE_PATH',
                                          description="Optional photo of the same surface without flash (2-shot)")
+    guide_aligned: bpy.props.BoolProperty(name="Guide aligned (tripod)", default=False,
+                                          description="The guide photo was taken from exactly the same position "
+                                                      "(tripod): use it as it is instead of aligning it")
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         if not self.flash_path:
@@ -54,6 +59,7 @@ class TEXFORGE_OT_material_from_photos(MaterialSettings, bpy.types.Operator):
         except (OSError, ValueError, RuntimeError) as error:
             self.report({'ERROR'}, str(error))
             return {'CANCELLED'}
-        request = self.request_for(context, material.material_name_for(self.flash_path))
+        request = replace(self.request_for(context, material.material_name_for(self.flash_path)),
+                          guide_aligned=self.guide_aligned)
         job = material.material_job(request, flash, guide, runtime.server_settings())
         return start_and_report(self, job, self.synchronous)

@@ -62,6 +62,15 @@ def test_material_from_a_flash_photo_end_to_end(outcome: dict[str, Any]) -> None
     assert not facts["photo_left_behind"]
 
 
+def test_guide_declared_aligned_skips_the_alignment_check(outcome: dict[str, Any]) -> None:
+    facts = scenario(outcome, "guide_aligned")
+    if "skipped" in facts:
+        pytest.skip(facts["skipped"])
+    assert facts["refused"] and "guide_aligned" in facts["refused"]  # stripes are not the flash photo's surface
+    assert not facts["created_when_refused"]
+    assert facts["created"]  # declared aligned (tripod), the same pair is used as it is
+
+
 def test_material_from_an_image_node(outcome: dict[str, Any]) -> None:
     facts = scenario(outcome, "from_image")
     if "skipped" in facts:

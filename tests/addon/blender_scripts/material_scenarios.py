@@ -86,6 +86,32 @@ def from_photo() -> dict[str, Any]:
     return {**describe(bpy.data.materials["oak_flash"]), "photo_left_behind": "oak_flash.png" in bpy.data.images}
 
 
+def write_stripes_photo(path: str, size: int = 64) -> None:
+    """Diagonal stripes: a photo of some other surface than write_flash_photo's."""
+    y, x = np.mgrid[0:size, 0:size]
+    rgba = np.ones((size, size, 4), np.float32)
+    rgba[..., :3] = (0.5 + 0.45 * np.sign(np.sin((x + y) / 2.0)))[..., None]
+    image = bpy.data.images.new("stripes_writer", size, size, alpha=True)
+    image.pixels.foreach_set(rgba.reshape(-1))
+    image.filepath_raw, image.file_format = path, "PNG"
+    image.save()
+    bpy.data.images.remove(image)
+
+
+def guide_aligned() -> dict[str, Any]:
+    if "material-2shot" not in material_models()["names"]:
+        return {"skipped": "the server has no 2-shot material model"}
+    flash, guide = (os.path.join(ARGS["work_dir"], name) for name in ("tile_flash.png", "tile_guide.png"))
+    write_flash_photo(flash)
+    write_stripes_photo(guide)
+    common = {"flash_path": flash, "guide_path": guide, "size": 64, "model": "material-2shot", "synchronous": True}
+    refused = harness.operator_error(lambda: bpy.ops.texforge.material_from_photos(**common))
+    created_when_refused = "tile_flash" in bpy.data.materials
+    bpy.ops.texforge.material_from_photos(guide_aligned=True, **common)
+    return {"refused": refused, "created_when_refused": created_when_refused,
+            "created": "tile_flash" in bpy.data.materials}
+
+
 def from_image() -> dict[str, Any]:
     if not material_models()["names"]:
         return {"skipped": "the server has no material model"}
@@ -122,5 +148,5 @@ def missing_photo() -> dict[str, Any]:
 
 
 harness.run_scenarios({"maps_to_material": maps_to_material, "from_photo": from_photo,
-                       "from_image": from_image,
+                       "from_image": from_image, "guide_aligned": guide_aligned,
                        "server_down": server_down, "missing_photo": missing_photo}, ARGS["result_path"])
