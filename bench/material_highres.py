@@ -15,31 +15,25 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import time
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from material_generated import held_out_samples
-from material_quality import MAPS, arrays_to_encoded, scores
-from PIL import Image
+from material_quality import MAPS, evaluate
 
-from texforge.server.context import JobContext
+from texforge.server.material.exemplars import load_exemplar
+from texforge.server.material.imaging import normalize_channels, resize
 from texforge.server.material.models import NeuralMaterialModel, shipped_weight_files
-from texforge.server.material.render import CaptureSetup, FlashRenderer, decode_maps, encode_maps
-from texforge.server.registry import MaterialRequest
+from texforge.server.material.render import CaptureSetup, FlashRenderer, encode_maps
 
 
 def exemplar_samples(folder: Path, size: int) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
     """(flash photo, encoded truth) of every ``maps512`` map set, resized to ``size``."""
     renderer, samples = FlashRenderer(CaptureSetup()), []
     for path in sorted(folder.glob("maps512_*.png")):
-        image = torch.from_numpy(np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0)
-        tile = image.shape[0]
-        tiles = [F.interpolate(image[:, i * tile:(i + 1) * tile].permute(2, 0, 1)[None], size=(size, size),
-                               mode="bilinear", antialias=True) for i in range(4)]
-        truth = decode_maps(tiles[0], tiles[1], tiles[2][:, :1], tiles[3])
+        maps = load_exemplar(path).map(lambda t: resize(t, (size, size)))
+        truth = replace(maps, normal=normalize_channels(maps.normal))
         encoded = encode_maps(truth)
         samples.append((renderer.photo(truth), {name: encoded[name] for name in MAPS}))
     return samples
@@ -68,13 +62,7 @@ def main() -> int:
         if 0 < working <= context:
             continue  # a context reading at or above the working size is no second reading
         model.working_side, model.context_side, model.upsampling = working, context, method
-        totals, started = {name: 0.0 for name in (*MAPS, "render")}, time.perf_counter()
-        for photo, truth in samples:
-            flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-            predicted = arrays_to_encoded(model.estimate(MaterialRequest(flash=flash), JobContext()))
-            for name, value in scores(predicted, truth, setup).items():
-                totals[name] += value / len(samples)
-        seconds = (time.perf_counter() - started) / len(samples)
+        totals, seconds = evaluate(model, samples, setup, 0)
         key = f"w{working}.c{context}.{method}"
         results.update({f"{key}.{k}": v for k, v in totals.items()})
         results[f"{key}.seconds"] = seconds

@@ -32,14 +32,12 @@ from .refine import refine_svbrdf
 from .render import SVBRDF, CaptureSetup
 from .scales import fuse_scales
 from .symmetry import DIHEDRAL, inverse_symmetry, transform_image, transform_svbrdf
-from .weights import load_model
+from .weights import load_model, training_crop_size
 
 logger = logging.getLogger(__name__)
 
 WORKING_SIDE = 192
 """Longer side, in pixels, at which maps are estimated and refined."""
-TRAINING_CROP_SIZE = 128
-"""Training crop size of networks whose card does not record one (every shipped network)."""
 MAX_OUTPUT_SIDE = 8192
 """Largest output side when the request does not name a size."""
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
@@ -207,20 +205,12 @@ class NeuralMaterialModel(_EstimatorBase):
     def _predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup) -> SVBRDF:
         # the network was trained on random fields of view (40-75 degrees): it needs no capture setup
         photos = (flash if guide is None else torch.cat([flash, guide], dim=1)).to(self.device)
-        detail = self_ensemble(self.net, photos, self.symmetries)
+        maps = self_ensemble(self.net, photos, self.symmetries)
         h, w = photos.shape[2:]
         if 0 < self.context_side < max(h, w):
             context = self_ensemble(self.net, resize(photos, fit_longer_side(h, w, self.context_side)), self.symmetries)
-            detail = fuse_scales(context, detail)
-        return detail.map(lambda t: t.float().cpu())
-
-
-def training_crop_size(card: dict[str, Any]) -> int:
-    """The photo size (px) a network was trained at, from its card's ``crop_size``."""
-    size = card.get("crop_size", TRAINING_CROP_SIZE)
-    if not isinstance(size, int) or size < 8:
-        raise ValueError(f"model card crop_size must be an integer >= 8, got {size!r}")
-    return size
+            maps = fuse_scales(context, maps)
+        return maps.map(lambda t: t.float().cpu())
 
 
 def self_ensemble(net: MaterialNet, photos: torch.Tensor, symmetries: tuple[int, ...] = DIHEDRAL) -> SVBRDF:

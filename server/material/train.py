@@ -30,7 +30,7 @@ from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
 from .network import MaterialNet, NetworkConfig, load_grown_state
 from .procedural import METAL_SHARE, CaptureJitter, batch_material, generate_batch, render_capture
 from .render import SVBRDF, CaptureSetup, encode_maps
-from .weights import load_model, save_model
+from .weights import TRAINING_CROP_SIZE, load_model, save_model
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--val-every", type=int, default=200, help="validate and checkpoint every N steps")
     parser.add_argument("--val", type=Path, default=None, help="folder of Deschaintre sample_*.png strips")
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--size", type=int, default=128, help="training crop size in pixels")
+    parser.add_argument("--size", type=int, default=TRAINING_CROP_SIZE, help="training crop size in pixels")
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--render-weight", type=float, default=1.0)
     parser.add_argument("--renders", type=int, default=4, help="random renders per step in the rendering loss")

@@ -19,6 +19,17 @@ from .network import MaterialNet, NetworkConfig
 from .render import CaptureSetup
 
 FORMAT = "texforge-material"
+TRAINING_CROP_SIZE = 128
+"""Default training photo size (px); also what a card without ``crop_size`` (every network
+trained before the card recorded it) was trained at."""
+
+
+def training_crop_size(card: dict[str, Any]) -> int:
+    """The photo size (px) a network was trained at, from its card's ``crop_size``."""
+    size = card.get("crop_size", TRAINING_CROP_SIZE)
+    if not isinstance(size, int) or size < 8:
+        raise ValueError(f"model card crop_size must be an integer >= 8, got {size!r}")
+    return size
 
 
 def save_model(path: Path, net: MaterialNet, capture: CaptureSetup, card: dict[str, Any]) -> None:

@@ -63,17 +63,23 @@ def material_models() -> dict[str, Any]:
     return {"names": [model["name"] for model in addon.runtime.CONNECTION.models if model["kind"] == "material"]}
 
 
-def write_flash_photo(path: str, size: int = 64) -> None:
-    """A synthetic flash photo: a brown surface with a bright centre, saved as PNG through Blender."""
-    y, x = np.mgrid[0:size, 0:size] / (size - 1) - 0.5
-    falloff = np.exp(-(x ** 2 + y ** 2) * 6.0)[..., None]
-    rgba = np.ones((size, size, 4), np.float32)
-    rgba[..., :3] = np.clip(np.array([0.45, 0.3, 0.2]) * (0.4 + 0.8 * falloff), 0, 1)
-    image = bpy.data.images.new("flash_writer", size, size, alpha=True)
+def save_png(path: str, rgb: np.ndarray) -> None:
+    """Save an (H, W, 3) float image as PNG through Blender (opaque alpha)."""
+    height, width = rgb.shape[:2]
+    rgba = np.ones((height, width, 4), np.float32)
+    rgba[..., :3] = rgb
+    image = bpy.data.images.new("png_writer", width, height, alpha=True)
     image.pixels.foreach_set(rgba.reshape(-1))
     image.filepath_raw, image.file_format = path, "PNG"
     image.save()
     bpy.data.images.remove(image)
+
+
+def write_flash_photo(path: str, size: int = 64) -> None:
+    """A synthetic flash photo: a brown surface with a bright centre, saved as PNG through Blender."""
+    y, x = np.mgrid[0:size, 0:size] / (size - 1) - 0.5
+    falloff = np.exp(-(x ** 2 + y ** 2) * 6.0)[..., None]
+    save_png(path, np.clip(np.array([0.45, 0.3, 0.2]) * (0.4 + 0.8 * falloff), 0, 1))
 
 
 def from_photo() -> dict[str, Any]:
@@ -89,13 +95,7 @@ def from_photo() -> dict[str, Any]:
 def write_stripes_photo(path: str, size: int = 64) -> None:
     """Diagonal stripes: a photo of some other surface than write_flash_photo's."""
     y, x = np.mgrid[0:size, 0:size]
-    rgba = np.ones((size, size, 4), np.float32)
-    rgba[..., :3] = (0.5 + 0.45 * np.sign(np.sin((x + y) / 2.0)))[..., None]
-    image = bpy.data.images.new("stripes_writer", size, size, alpha=True)
-    image.pixels.foreach_set(rgba.reshape(-1))
-    image.filepath_raw, image.file_format = path, "PNG"
-    image.save()
-    bpy.data.images.remove(image)
+    save_png(path, np.repeat((0.5 + 0.45 * np.sign(np.sin((x + y) / 2.0)))[..., None], 3, axis=2))
 
 
 def guide_aligned() -> dict[str, Any]:

@@ -9,10 +9,11 @@ import torch.nn.functional as F
 
 from texforge.server.context import JobContext
 from texforge.server.material.imaging import svbrdf_to_arrays
-from texforge.server.material.models import NeuralMaterialModel, self_ensemble, training_crop_size
+from texforge.server.material.models import NeuralMaterialModel, self_ensemble
 from texforge.server.material.network import MaterialNet, NetworkConfig
 from texforge.server.material.render import SVBRDF, CaptureSetup, linear_to_srgb
 from texforge.server.material.scales import fuse_scales, low_pass
+from texforge.server.material.weights import training_crop_size
 from texforge.server.registry import MaterialRequest
 
 
