@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import bpy
 import numpy as np
@@ -13,25 +13,19 @@ import numpy as np
 from . import apply_plan, blender_images, remote
 from .jobs import Job, ProgressCallback
 from .pixels import linear_to_srgb, to_rgba
+from .protocol import MaterialArgs
 from .specular import specular_inputs
 from .wiring import MAP_SLOTS, NON_COLOR, image_name, plan_material
 
 
 @dataclass(frozen=True)
-class MaterialRequest:
-    """What the user asked for."""
+class MaterialOrder:
+    """What the user asked for: the op's arguments and where the material goes."""
 
     material_name: str
-    model: str
-    size: int
-    refine_steps: int
-    tileable: bool
-    assign_to: str
+    args: MaterialArgs
+    assign_to: str = ""
     """Name of the object that gets the material ('' for none)."""
-    field_of_view: float = 0.0
-    """The camera's horizontal field of view in degrees; 0: the model's calibrated default."""
-    guide_aligned: bool = False
-    """The guide photo is pixel-aligned with the flash photo (tripod): the server skips alignment."""
 
 
 def photo_pixels(image: bpy.types.Image) -> np.ndarray:
@@ -63,16 +57,13 @@ def material_name_for(path_or_name: str) -> str:
     return os.path.splitext(os.path.basename(bpy.path.abspath(path_or_name)))[0] or "texforge material"
 
 
-def material_job(request: MaterialRequest, flash: np.ndarray, guide: np.ndarray | None,
+def material_job(request: MaterialOrder, flash: np.ndarray, guide: np.ndarray | None,
                  settings: remote.ServerSettings) -> Job:
     """A job that estimates the maps and, on the main thread, builds the material."""
-    size = request.size if request.size > 0 else None
-    fov = request.field_of_view if request.field_of_view > 0 else None
-    options = remote.MaterialOptions(request.model or None, size, request.refine_steps, request.tileable, fov,
-                                     request.guide_aligned and guide is not None)
+    args = replace(request.args, guide_aligned=request.args.guide_aligned and guide is not None)
 
     def work(progress: ProgressCallback, cancel_event: threading.Event) -> dict[str, np.ndarray]:
-        return remote.estimate_material(settings, flash, guide, options, progress, cancel_event)
+        return remote.estimate_material(settings, flash, guide, args, progress, cancel_event)
 
     shots = "2-shot" if guide is not None else "1-shot"
     return Job(label=f"Material {request.material_name} ({shots})", work=work,
@@ -92,7 +83,7 @@ def blender_maps(maps: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], fl
     return images, specular.ior
 
 
-def apply_material_maps(request: MaterialRequest, maps: dict[str, np.ndarray]) -> str:
+def apply_material_maps(request: MaterialOrder, maps: dict[str, np.ndarray]) -> str:
     """Create the images and the material, assign it; on any failure remove what was made."""
     pixels, ior = blender_maps(maps)
     plan = plan_material(request.material_name, pixels, ior)

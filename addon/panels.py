@@ -6,6 +6,7 @@ import bpy
 
 from . import runtime
 from .preferences import draw_connection_status
+from .protocol import MaterialArgs, UpscaleArgs
 
 CATEGORY = "texforge"
 
@@ -15,16 +16,19 @@ class TexforgeSceneSettings(bpy.types.PropertyGroup):
 
     scale: bpy.props.EnumProperty(name="Scale", items=(("2", "2x", ""), ("4", "4x", "")), default="2")
     tileable: bpy.props.BoolProperty(name="Tileable", default=False)
-    detail: bpy.props.FloatProperty(name="Detail", default=0.5, min=0.0, max=1.0)
+    detail: bpy.props.FloatProperty(name="Detail", default=0.5, min=UpscaleArgs.spec("detail").low or 0.0,
+                                    max=UpscaleArgs.spec("detail").high or 1.0)
     replace_usages: bpy.props.BoolProperty(name="Replace in materials", default=True)
     flash_path: bpy.props.StringProperty(name="Flash photo", subtype='FILE_PATH')
     guide_path: bpy.props.StringProperty(name="Guide photo (optional)", subtype='FILE_PATH')
     guide_aligned: bpy.props.BoolProperty(name="Guide aligned (tripod)", default=False,
                                           description="The guide was shot from the flash photo's exact position")
-    size: bpy.props.IntProperty(name="Size", default=1024, min=0, max=8192)
-    refine_steps: bpy.props.IntProperty(name="Refine steps", default=0, min=0, max=2000)
+    size: bpy.props.IntProperty(name="Size", default=1024, min=0, max=int(MaterialArgs.spec("size").high or 0))
+    refine_steps: bpy.props.IntProperty(name="Refine steps", default=0, min=0,
+                                        max=int(MaterialArgs.spec("refine_steps").high or 0))
     material_tileable: bpy.props.BoolProperty(name="Tileable", default=False)
-    field_of_view: bpy.props.FloatProperty(name="Field of view", default=0.0, min=0.0, max=120.0, precision=1,
+    field_of_view: bpy.props.FloatProperty(name="Field of view", default=0.0, min=0.0,
+                                           max=MaterialArgs.spec("fov_degrees").high or 0.0, precision=1,
                                            description="Camera's horizontal field of view in degrees (0: default)")
 
 

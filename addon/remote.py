@@ -10,7 +10,15 @@ from typing import Any
 import numpy as np
 
 from .jobs import ProgressCallback
-from .protocol import Client, JobCancelledError, ProtocolError, RemoteError, ServerUnavailableError
+from .protocol import (
+    Client,
+    JobCancelledError,
+    MaterialArgs,
+    ProtocolError,
+    RemoteError,
+    ServerUnavailableError,
+    UpscaleArgs,
+)
 
 ADDRESS_ENV_VAR = "TEXFORGE_SERVER"
 CONNECT_TIMEOUT_S = 3.0
@@ -55,50 +63,19 @@ def fetch_server_info(settings: ServerSettings) -> dict[str, Any]:
         return {"hello": client.hello(), "models": client.models()}
 
 
-@dataclass(frozen=True)
-class UpscaleOptions:
-    """Arguments of an upscale request."""
-
-    scale: int
-    model: str | None
-    tileable: bool
-    normal_map: bool
-    detail: float | None
-    colorspace: str
-
-
-def upscale(settings: ServerSettings, image: np.ndarray, options: UpscaleOptions,
+def upscale(settings: ServerSettings, image: np.ndarray, args: UpscaleArgs, colorspace: str,
             progress: ProgressCallback, cancel_event: threading.Event) -> np.ndarray:
     """Upscale one wire image; raises the protocol's errors."""
     with _client(settings) as client:
-        return client.upscale(image, scale=options.scale, model=options.model or None,
-                              tileable=options.tileable, normal_map=options.normal_map,
-                              detail=options.detail, colorspace=options.colorspace,
-                              progress=progress, cancel_event=cancel_event)
-
-
-@dataclass(frozen=True)
-class MaterialOptions:
-    """Arguments of a material request."""
-
-    model: str | None
-    size: int | None
-    refine_steps: int
-    tileable: bool
-    fov_degrees: float | None = None
-    guide_aligned: bool = False
+        return client.upscale(image, args, colorspace=colorspace, progress=progress, cancel_event=cancel_event)
 
 
 def estimate_material(settings: ServerSettings, flash: np.ndarray, guide: np.ndarray | None,
-                      options: MaterialOptions, progress: ProgressCallback,
+                      args: MaterialArgs, progress: ProgressCallback,
                       cancel_event: threading.Event) -> dict[str, np.ndarray]:
     """Estimate SVBRDF maps from photos; returns the maps keyed by name."""
     with _client(settings) as client:
-        maps, _info = client.material(flash, guide, model=options.model or None, size=options.size,
-                                      refine_steps=options.refine_steps, tileable=options.tileable,
-                                      fov_degrees=options.fov_degrees,
-                                      guide_aligned=options.guide_aligned or None,
-                                      progress=progress, cancel_event=cancel_event)
+        maps, _info = client.material(flash, guide, args, progress=progress, cancel_event=cancel_event)
     missing = {"albedo", "specular", "normal", "roughness"} - set(maps)
     if missing:
         raise RemoteError("internal", f"the result lacks the maps {sorted(missing)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import bpy
 import numpy as np
@@ -12,18 +12,17 @@ import numpy as np
 from . import blender_images, remote
 from .jobs import Job, ProgressCallback
 from .pixels import decode_from_wire, encode_for_wire, has_meaningful_alpha, looks_like_normal_map
+from .protocol import UpscaleArgs
 from .texture_roles import TextureFacts, TextureRole, texture_role, upscaled_name, wire_encoding
 
 
 @dataclass(frozen=True)
-class UpscaleRequest:
-    """What the user asked for one image."""
+class UpscaleOrder:
+    """What the user asked for one image: the op's arguments and what to do with the result."""
 
     image_name: str
-    scale: int
-    model: str
-    tileable: bool
-    detail: float
+    args: UpscaleArgs
+    """`normal_map` is decided per image from its role (see `upscale_job`)."""
     replace_usages: bool
 
 
@@ -54,27 +53,23 @@ def snapshot(image: bpy.types.Image) -> SourceSnapshot:
                           image.colorspace_settings.name, image.is_float, encoding.colorspace)
 
 
-def upscale_job(request: UpscaleRequest, source: SourceSnapshot, settings: remote.ServerSettings) -> Job:
+def upscale_job(request: UpscaleOrder, source: SourceSnapshot, settings: remote.ServerSettings) -> Job:
     """A job that upscales `source` and, on the main thread, creates the new image."""
-    options = remote.UpscaleOptions(
-        scale=request.scale, model=request.model or None, tileable=request.tileable,
-        normal_map=source.role is TextureRole.NORMAL, detail=request.detail,
-        colorspace=source.wire_colorspace,
-    )
+    args = replace(request.args, normal_map=source.role is TextureRole.NORMAL)
 
     def work(progress: ProgressCallback, cancel_event: threading.Event) -> np.ndarray:
-        return remote.upscale(settings, source.wire_image, options, progress, cancel_event)
+        return remote.upscale(settings, source.wire_image, args, source.wire_colorspace, progress, cancel_event)
 
-    return Job(label=f"Upscale {source.name} x{request.scale}", work=work,
+    return Job(label=f"Upscale {source.name} x{args.scale}", work=work,
                apply=functools.partial(apply_upscaled, request, source), explain=remote.explain)
 
 
-def apply_upscaled(request: UpscaleRequest, source: SourceSnapshot, result: np.ndarray) -> str:
+def apply_upscaled(request: UpscaleOrder, source: SourceSnapshot, result: np.ndarray) -> str:
     """Create `<name>_x<scale>`, store it, and optionally swap it in where the original is used."""
     colorspace = source.colorspace_name
     if source.is_float and source.role is TextureRole.COLOR:
         colorspace = blender_images.LINEAR
-    image = blender_images.new_image(upscaled_name(source.name, request.scale), decode_from_wire(result),
+    image = blender_images.new_image(upscaled_name(source.name, request.args.scale), decode_from_wire(result),
                                      float_buffer=source.is_float, colorspace=colorspace)
     try:
         blender_images.store_image(image)

@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _server import running_process  # noqa: E402
 
 from texforge.protocol import Client  # noqa: E402
-from texforge.protocol.fuzz import run_fuzz  # noqa: E402
+from texforge.protocol.testing.fuzz import run_fuzz  # noqa: E402
 
 
 def main() -> None:

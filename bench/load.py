@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _server import running_process  # noqa: E402
 
-from texforge.protocol.loadgen import MIX, run_load  # noqa: E402
+from texforge.protocol.testing.loadgen import MIX, run_load  # noqa: E402
 
 
 def main() -> None:

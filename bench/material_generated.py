@@ -20,9 +20,10 @@ from pathlib import Path
 import torch
 from material_quality import MAPS, evaluate, mean_map_scores, print_scores
 
-from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel, shipped_weight_files
+from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
 from texforge.server.material.procedural import batch_material, render_capture
 from texforge.server.material.render import CaptureSetup, encode_maps
+from texforge.server.weight_files import shipped_material_files
 
 HELD_OUT_SEED = 2_000_000_011
 """Training draws materials from seed * 10_000_019 + step with seeds < 100: never this one."""
@@ -52,7 +53,7 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     setup = CaptureSetup()
     samples = held_out_samples(args.count, args.size, args.metal_share, setup)
-    paths = args.weights or shipped_weight_files()
+    paths = args.weights or shipped_material_files()
     models = [NeuralMaterialModel.from_file(p) for p in paths] + [HeuristicMaterialModel()]
     rows = {"mean-map": mean_map_scores(samples, setup)}
     for model in models:

@@ -24,8 +24,9 @@ from material_quality import MAPS, evaluate
 
 from texforge.server.material.exemplars import load_exemplar
 from texforge.server.material.imaging import normalize_channels, resize
-from texforge.server.material.models import NeuralMaterialModel, shipped_weight_files
+from texforge.server.material.models import NeuralMaterialModel
 from texforge.server.material.render import CaptureSetup, FlashRenderer, encode_maps
+from texforge.server.weight_files import shipped_material_files
 
 
 def exemplar_samples(folder: Path, size: int) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
@@ -56,7 +57,7 @@ def main() -> int:
         samples = exemplar_samples(args.data, args.photo_size)
     else:
         samples = held_out_samples(args.count, args.photo_size, 0.3, setup)
-    model = NeuralMaterialModel.from_file(next(p for p in shipped_weight_files() if "1shot" in p.name))
+    model = NeuralMaterialModel.from_file(next(p for p in shipped_material_files() if "1shot" in p.name))
     results: dict[str, float] = {}
     for working, context, method in itertools.product(args.working, args.context, args.upsampling):
         if 0 < working <= context:

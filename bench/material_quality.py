@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from texforge.server.context import JobContext
+from texforge.server.contract import JobContext, MaterialRequest
 from texforge.server.material.exemplars import read_tiles
-from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel, shipped_weight_files
+from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
 from texforge.server.material.procedural import _guide_radiance
 from texforge.server.material.render import SVBRDF, CaptureSetup, decode_maps, expose, render_point_light
-from texforge.server.registry import MaterialRequest
+from texforge.server.weight_files import shipped_material_files
 
 MAPS = ("normal", "albedo", "roughness", "specular")
 
@@ -79,8 +79,7 @@ def evaluate(model, strips, setup: CaptureSetup, refine: int,  # noqa: ANN001
         flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
         guide = guide_for(to_svbrdf(truth), setup) if "guide" in model.descriptor.inputs else None
         # the synthetic guide is pixel-aligned by construction (alignment: bench/material_align.py)
-        request = MaterialRequest(flash=flash, guide=guide, size=photo.shape[-1], refine_steps=refine,
-                                  guide_aligned=guide is not None)
+        request = MaterialRequest.of(flash, guide=guide, size=photo.shape[-1], refine_steps=refine, guide_aligned=guide is not None)
         predicted = arrays_to_encoded(model.estimate(request, JobContext()))
         strip_scores = scores(predicted, truth, setup)
         if per_strip:
@@ -119,7 +118,7 @@ def main() -> int:
         raise SystemExit(f"no sample_*.png strips in {args.data}")
     setup = CaptureSetup()
     rows: dict[str, dict[str, float]] = {"mean-map": mean_map_scores(strips, setup)}
-    models = [NeuralMaterialModel.from_file(p) for p in (args.weights or shipped_weight_files())]
+    models = [NeuralMaterialModel.from_file(p) for p in (args.weights or shipped_material_files())]
     if args.single_view:
         models += [NeuralMaterialModel(m.net, m.capture, m.descriptor.card, f"{m.descriptor.name}/1view",
                                        symmetries=(0,)) for m in list(models)]

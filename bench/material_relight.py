@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from texforge.server.context import JobContext
-from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel, shipped_weight_files
+from texforge.server.contract import JobContext, MaterialRequest
+from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
 from texforge.server.material.render import SVBRDF, decode_maps, render_point_light
-from texforge.server.registry import MaterialRequest
+from texforge.server.weight_files import shipped_material_files
 
 GAMMA = 2.2
 
@@ -41,7 +41,7 @@ def load_photo(path: Path, size: int) -> torch.Tensor:
 def predict(model, photo: torch.Tensor, refine: int, fov_degrees: float | None = None) -> SVBRDF:  # noqa: ANN001
     """Linear maps of ``photo`` through the model's public estimate path."""
     flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-    request = MaterialRequest(flash=flash, size=photo.shape[-1], refine_steps=refine, fov_degrees=fov_degrees)
+    request = MaterialRequest.of(flash, size=photo.shape[-1], refine_steps=refine, fov_degrees=fov_degrees)
     maps = model.estimate(request, JobContext())
 
     def t(name: str) -> torch.Tensor:
@@ -75,7 +75,7 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     meta = json.loads((args.data / "optim.json").read_text())
     photos = [load_photo(args.data / f"{i:02d}.png", args.size) for i in meta["idx"]]
-    models = [NeuralMaterialModel.from_file(p) for p in (args.weights or shipped_weight_files())]
+    models = [NeuralMaterialModel.from_file(p) for p in (args.weights or shipped_material_files())]
     models = [m for m in models if "guide" not in m.descriptor.inputs] + [HeuristicMaterialModel()]
     known_fov = math.degrees(2 * math.atan(meta["im_size"] / 2 / meta["camera_pos"][args.input][2]))
     results: dict[str, float] = {}

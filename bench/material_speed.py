@@ -14,11 +14,10 @@ import time
 import numpy as np
 import torch
 
-from texforge.server.context import JobContext
-from texforge.server.material.models import load_shipped_material_models
+from texforge.server.contract import JobContext, MaterialRequest
 from texforge.server.material.procedural import generate_batch, render_capture
 from texforge.server.material.render import CaptureSetup
-from texforge.server.registry import MaterialRequest
+from texforge.server.weight_files import shipped_material_models
 
 
 def photo_pair(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -52,10 +51,10 @@ def main() -> int:
     results: dict[str, float] = {}
     for size in (512, 2048):
         flash, guide = photo_pair(size)
-        for model in load_shipped_material_models("cpu"):
+        for model in shipped_material_models("cpu"):
             two_shot = "guide" in model.descriptor.inputs
             for refine in (0, args.refine):
-                request = MaterialRequest(flash=flash, guide=guide if two_shot else None, refine_steps=refine)
+                request = MaterialRequest.of(flash, guide=guide if two_shot else None, refine_steps=refine)
                 key = f"{model.descriptor.name}.{size}" + (f".refine{refine}" if refine else "")
                 results[key] = seconds_per_call(model, request, args.repeat)
                 print(f"{key:36s} {results[key]:7.2f} s")

@@ -17,11 +17,10 @@ import time
 import numpy as np
 import torch
 
-from texforge.server.context import JobContext
-from texforge.server.registry import UpscaleRequest
-from texforge.server.sr.community import load_upscaler
+from texforge.server.contract import JobContext, UpscaleRequest
 from texforge.server.sr.data import list_images, load_rgb
 from texforge.server.sr.metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
+from texforge.server.weight_files import load_upscaler
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, float]:
@@ -32,7 +31,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, float]:
     for path in list_images([args.data]):
         hr = crop_to_multiple(load_rgb(path), args.scale)
         lr = bicubic_downscale(hr, args.scale)
-        sr = upscaler.upscale(UpscaleRequest(lr, args.scale), JobContext(device=args.device))
+        sr = upscaler.upscale(UpscaleRequest.of(lr, scale=args.scale), JobContext(device=args.device))
         bicubic = bicubic_upscale(lr, args.scale)
         row = (psnr_y(sr, hr, args.scale), ssim_y(sr, hr, args.scale),
                psnr_y(bicubic, hr, args.scale), ssim_y(bicubic, hr, args.scale))

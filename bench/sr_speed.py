@@ -24,12 +24,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import median_seconds  # noqa: E402
 
-from texforge.server.context import JobContext
-from texforge.server.registry import UpscaleRequest
+from texforge.server.contract import JobContext, UpscaleRequest
 from texforge.server.sr.archs import get_family
 from texforge.server.sr.archs.rrdb import RRDBParams
-from texforge.server.sr.community import load_upscaler
-from texforge.server.sr.upscaler import BicubicUpscaler, load_shipped_upscalers
+from texforge.server.sr.upscaler import BicubicUpscaler
+from texforge.server.weight_files import load_upscaler, shipped_upscalers
 
 SIZE = 512
 
@@ -66,10 +65,10 @@ def main() -> int:
     image = test_image(SIZE)
     context = JobContext()
     timings: dict[str, float] = {}
-    models = [load_upscaler(name) for name in args.models] if args.models else load_shipped_upscalers("cpu")
+    models = [load_upscaler(name) for name in args.models] if args.models else shipped_upscalers("cpu")
     for upscaler in [*models, BicubicUpscaler()]:
         scale = upscaler.descriptor.scales[0] if upscaler.descriptor.architecture != "bicubic" else 4
-        request = UpscaleRequest(image, scale)
+        request = UpscaleRequest.of(image, scale=scale)
         timings[upscaler.descriptor.name] = median_seconds(lambda: upscaler.upscale(request, context), args.runs)
         print(f"{upscaler.descriptor.name:<10} x{scale} 512x512 -> {SIZE * scale}: "
               f"median {timings[upscaler.descriptor.name]:.3f} s over {args.runs} runs")

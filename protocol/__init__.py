@@ -4,7 +4,8 @@ Imports numpy, pyzmq and msgpack only (never torch or bpy), with relative import
 Blender add-on can vendor this package as it is.
 """
 
-from .client import Client, CurveClientKeys, resolve_address
+from .arguments import ArgumentError, MaterialArgs, OpArgs, UpscaleArgs
+from .client import Client, resolve_address
 from .codec import decode_reply, decode_request, encode_reply, encode_request
 from .constants import (
     DEFAULT_ADDRESS,
@@ -14,6 +15,7 @@ from .constants import (
     Op,
     ReplyType,
 )
+from .curve import CurveClientKeys
 from .errors import (
     JobCancelledError,
     ProtocolError,
@@ -25,7 +27,7 @@ from .limits import Limits
 from .messages import NamedImage, Reply, Request
 
 __all__ = [
-    "Client", "CurveClientKeys", "resolve_address", "decode_reply", "decode_request", "encode_reply",
+    "ArgumentError", "MaterialArgs", "OpArgs", "UpscaleArgs", "Client", "CurveClientKeys", "resolve_address", "decode_reply", "decode_request", "encode_reply",
     "encode_request", "DEFAULT_ADDRESS", "PROTOCOL_MINOR", "PROTOCOL_VERSION", "ErrorCode",
     "Op", "ReplyType", "JobCancelledError", "ProtocolError", "RemoteError",
     "ServerUnavailableError", "TexforgeError", "Limits", "NamedImage", "Reply", "Request",

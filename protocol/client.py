@@ -12,15 +12,15 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import zmq
-import zmq.auth
 
+from .arguments import MaterialArgs, UpscaleArgs
 from .codec import decode_reply, encode_request, image_frame
 from .constants import ADDRESS_ENV_VAR, DEFAULT_ADDRESS, ErrorCode, Op, ReplyType
+from .curve import CurveClientKeys
 from .errors import JobCancelledError, ProtocolError, RemoteError, ServerUnavailableError
 from .heartbeat import set_heartbeats
 from .limits import CLIENT_LIMITS, Limits
@@ -41,30 +41,6 @@ _POLL_SLICE_S = 0.05
 _SIZE_CHECK_THRESHOLD = 1 << 20
 """Requests above this size are checked against the server's advertised limits first."""
 _CANCEL_GRACE_S = 2.0
-
-
-@dataclass(frozen=True)
-class CurveClientKeys:
-    """The server's public key and this client's key pair, for CurveZMQ servers."""
-
-    server_public: bytes
-    client_public: bytes
-    client_secret: bytes
-
-    @classmethod
-    def from_files(cls, server_key: str | os.PathLike[str], client_cert: str | os.PathLike[str]) -> "CurveClientKeys":
-        """Load from the server's `.key` file and this client's `.key_secret` file."""
-        server_public, _ = zmq.auth.load_certificate(os.fspath(server_key))
-        client_public, client_secret = zmq.auth.load_certificate(os.fspath(client_cert))
-        if client_secret is None:
-            raise ValueError(f"{client_cert} holds no secret key (use the client's .key_secret file)")
-        return cls(server_public, client_public, client_secret)
-
-    def apply(self, socket: zmq.Socket) -> None:
-        """Configure `socket` as a CURVE client."""
-        socket.curve_serverkey = self.server_public
-        socket.curve_publickey = self.client_public
-        socket.curve_secretkey = self.client_secret
 
 
 def resolve_address(address: str | None = None) -> str:
@@ -310,58 +286,42 @@ class Client:
     def upscale(
         self,
         image: np.ndarray,
+        args: UpscaleArgs | None = None,
         *,
-        scale: int = 2,
-        model: str | None = None,
-        tileable: bool = False,
-        normal_map: bool = False,
-        size: tuple[int, int] | None = None,
-        detail: float | None = None,
         colorspace: str = "srgb",
         progress: ProgressCallback | None = None,
         cancel_event: threading.Event | None = None,
+        **arguments: Any,
     ) -> np.ndarray:
-        """Upscale an H x W x C image; the result has the same dtype and channel count."""
-        args = _drop_none(
-            scale=scale, model=model, tileable=tileable, normal_map=normal_map,
-            size=list(size) if size else None, detail=detail,
-        )
-        reply = self.call(
-            Op.UPSCALE, args, [NamedImage("image", image, colorspace)],
-            progress=progress, cancel_event=cancel_event,
-        )
+        """Upscale an H x W x C image; the result has the same dtype and channel count.
+
+        Pass `UpscaleArgs`, or its fields as keywords: `client.upscale(image, scale=4, tileable=True)`.
+        """
+        op_args = UpscaleArgs.of(args, arguments)
+        reply = self.call(Op.UPSCALE, op_args.to_wire(), [NamedImage("image", image, colorspace)],
+                          progress=progress, cancel_event=cancel_event)
         return _required_image(reply, "image")
 
     def material(
         self,
         flash: np.ndarray,
         guide: np.ndarray | None = None,
+        args: MaterialArgs | None = None,
         *,
-        model: str | None = None,
-        size: int | None = None,
-        refine_steps: int = 0,
-        tileable: bool = False,
-        fov_degrees: float | None = None,
-        guide_aligned: bool | None = None,
         progress: ProgressCallback | None = None,
         cancel_event: threading.Event | None = None,
+        **arguments: Any,
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Estimate SVBRDF maps from a flash photo (and optional guide); returns (maps, info).
 
-        ``guide_aligned=True`` says the guide is already pixel-aligned (tripod): the server uses it
-        as it is instead of aligning it and checking that it shows the same surface.
+        Pass `MaterialArgs`, or its fields as keywords: `client.material(photo, size=1024, refine_steps=30)`.
         """
+        op_args = MaterialArgs.of(args, arguments)
         images = [NamedImage("flash", flash)]
         if guide is not None:
             images.append(NamedImage("guide", guide))
-        args = _drop_none(model=model, size=size, refine_steps=refine_steps, tileable=tileable, fov_degrees=fov_degrees,
-                          guide_aligned=guide_aligned or None)
-        reply = self.call(Op.MATERIAL, args, images, progress=progress, cancel_event=cancel_event)
+        reply = self.call(Op.MATERIAL, op_args.to_wire(), images, progress=progress, cancel_event=cancel_event)
         return {image.name: image.array for image in reply.images}, reply.body.get("data", {})
-
-
-def _drop_none(**kwargs: Any) -> dict[str, Any]:
-    return {key: value for key, value in kwargs.items() if value is not None}
 
 
 def _result_or_raise(reply: Reply) -> Reply:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .constants import PROTOCOL_VERSION, ReplyType
+from .constants import FINAL_REPLY_TYPES, PROTOCOL_VERSION, ErrorCode, ReplyType
 
 _counter = itertools.count(1)
 _prefix = f"{os.getpid():x}-{os.urandom(3).hex()}"
@@ -66,8 +66,13 @@ class Reply:
     @property
     def is_final(self) -> bool:
         """Whether this reply ends its request (result or error)."""
-        return self.type in (ReplyType.RESULT, ReplyType.ERROR)
+        return self.type in FINAL_REPLY_TYPES
 
     def image(self, name: str) -> NamedImage | None:
         """The image called `name`, or None."""
         return next((img for img in self.images if img.name == name), None)
+
+
+def error_reply(request_id: str | None, code: ErrorCode, message: str) -> Reply:
+    """An `error` reply."""
+    return Reply(ReplyType.ERROR, request_id, {"code": str(code), "message": message})

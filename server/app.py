@@ -16,23 +16,23 @@ from typing import Any
 
 import zmq
 
-from ..protocol.client import CurveClientKeys
 from ..protocol.codec import decode_header, encode_reply, request_from_header, request_id_of
-from ..protocol.constants import PROTOCOL_MINOR, PROTOCOL_VERSION, QUEUED_OPS, ErrorCode, Op, ReplyType
+from ..protocol.constants import PROTOCOL_MINOR, PROTOCOL_VERSION, ErrorCode, Op, ReplyType
+from ..protocol.curve import CurveClientKeys
 from ..protocol.errors import ProtocolError
 from ..protocol.heartbeat import set_heartbeats
-from ..protocol.messages import NamedImage, Reply, Request
-from .arguments import parse_material, parse_upscale
+from ..protocol.messages import Reply, Request, error_reply
 from .config import ServerConfig
-from .context import JobContext
+from .contract import JobContext
 from .device import describe_device
-from .jobs import RESULTS_ENDPOINT, Job, WorkerPool, error_reply
-from .registry import MATERIAL_MAPS, ModelRegistry
+from .jobs import RESULTS_ENDPOINT, Job, WorkerPool
+from .ops import PREPARERS
+from .registry import ModelRegistry
 from .routing import Delivery, drain, send_routed, split_envelope
+from .scaleout.worker_link import BrokerLink
 from .security import CurveSettings, check_bind_policy, secure_router
 from .shm_exports import SegmentExporter
 from .version import __version__
-from .worker_link import BrokerLink
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class Server:
             reply = handler(routing, request)
             reply.images = self._exports.prepare(reply.images, request.reply_shm and self.config.shared_memory)
             self._send(routing, reply)
-        elif request.op in QUEUED_OPS:
+        elif request.op in PREPARERS:
             self._enqueue(routing, request)
         else:
             known = ", ".join(op.value for op in Op)
@@ -223,10 +223,10 @@ class Server:
         key = (bytes(routing[0]), request.id)
         if key in self._jobs:
             raise ProtocolError(ErrorCode.BAD_REQUEST, f"request id {request.id!r} is already in progress")
-        run = self._runner(request)
+        prepared = PREPARERS[request.op](request, self.registry, self.config.limits)
         if len(self._jobs) >= self.config.limits.max_queue:
             raise ProtocolError(ErrorCode.BUSY, f"server busy: {len(self._jobs)} jobs queued or running; retry later")
-        job = Job(routing=routing, request_id=request.id, op=request.op, run=run,
+        job = Job(routing=routing, request_id=request.id, op=request.op, prepared=prepared,
                   context=JobContext(device=self.config.device),
                   reply_shm=request.reply_shm and self.config.shared_memory)
         job.context.progress_callback = lambda done, total, stage: setattr(job, "progress", (done, total, stage))
@@ -234,27 +234,6 @@ class Server:
             raise ProtocolError(ErrorCode.BUSY, "server busy: job queue is full; retry later")
         self._jobs[key] = job
         self._send(routing, Reply(ReplyType.ACCEPTED, request.id, {"queue_position": len(self._jobs) - 1}))
-
-    def _runner(self, request: Request) -> Callable[[Job], tuple[list[NamedImage], dict[str, Any]]]:
-        limits = self.config.limits
-        if request.op == Op.UPSCALE:
-            model, upscale = parse_upscale(request, self.registry, limits)
-
-            def run_upscale(job: Job) -> tuple[list[NamedImage], dict[str, Any]]:
-                output = model.upscale(upscale, job.context)
-                data = {"model": model.descriptor.name, "scale": upscale.scale, "shape": list(output.shape)}
-                return [NamedImage("image", output, upscale.colorspace)], data
-
-            return run_upscale
-        model, material = parse_material(request, self.registry, limits)
-
-        def run_material(job: Job) -> tuple[list[NamedImage], dict[str, Any]]:
-            maps = model.estimate(material, job.context)
-            images = [NamedImage(name, maps[name], "srgb" if name == "albedo" else "data") for name in MATERIAL_MAPS]
-            shots = 2 if material.guide is not None else 1
-            return images, {"model": model.descriptor.name, "shots": shots, "fov_degrees": model.field_of_view(material)}
-
-        return run_material
 
     def _send_progress(self) -> None:
         now = time.monotonic()

@@ -11,15 +11,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from .diagnostic import FailingUpscaler, SlowUpscaler
 from .material.models import HeuristicMaterialModel, NeuralMaterialModel
-from .models.diagnostic import FailingUpscaler, SlowUpscaler
 from .registry import ModelRegistry
 from .sr.community import load_community_upscaler
-from .sr.upscaler import BicubicUpscaler, NeuralUpscaler
+from .sr.upscaler import BicubicUpscaler
+from .weight_files import WEIGHTS_DIR, load_upscaler_file, model_path
 
 log = logging.getLogger(__name__)
-
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 UPSCALERS_CPU = ("fast-x4", "fast-x2", "quality-x4", "quality-x2")
 UPSCALERS_CUDA = ("quality-x4", "quality-x2", "fast-x4", "fast-x2")
@@ -32,16 +31,14 @@ def build_registry(device: str, diagnostic: bool = False, weights_dir: Path = WE
     registry = ModelRegistry()
     preference = UPSCALERS_CUDA if device.startswith("cuda") else UPSCALERS_CPU
     for name in preference:
-        path = weights_dir / f"{name}.safetensors"
+        path = model_path(name, weights_dir)
         if path.exists():
-            sharp = weights_dir / f"{name.replace('quality', 'sharp')}.safetensors"
-            partner = sharp if name.startswith("quality") and sharp.exists() else None
-            registry.add(NeuralUpscaler.from_file(path, name=name, device=device, sharp_path=partner))
+            registry.add(load_upscaler_file(path, name, device))
     for path in extra_models:  # the operator's choice at start-up; never a path taken from a request
         registry.add(load_community_upscaler(path, device=device))
     registry.add(BicubicUpscaler(device=device))
     for name in MATERIAL_MODELS:
-        path = weights_dir / f"{name}.safetensors"
+        path = model_path(name, weights_dir)
         if path.exists():
             registry.add(NeuralMaterialModel.from_file(path, device=device, name=name))
     registry.add(HeuristicMaterialModel())

@@ -16,7 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..protocol.client import Client, CurveClientKeys, resolve_address
+from ..protocol.arguments import MaterialArgs, UpscaleArgs
+from ..protocol.client import Client, resolve_address
+from ..protocol.curve import CurveClientKeys
 from ..protocol.errors import RemoteError, ServerUnavailableError, TexforgeError
 from .imageio import WRITABLE_SUFFIXES, ImageFormatError, read_image, write_image
 from .material_files import NORMAL_CONVENTIONS, write_material
@@ -85,12 +87,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                       limits=limits, diagnostic_models=args.diagnostic_models,
                       shared_memory=not args.no_shared_memory, curve_secret=args.curve_secret,
                       curve_clients=args.curve_clients, insecure=args.insecure, threads=args.threads,
-                      extra_models=tuple(args.extra_model))
+                      extra_models=tuple(args.extra_model), weights_dir=args.weights_dir)
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
     """Run a broker that spreads requests over worker processes."""
-    from .broker import BrokerCurve
+    from .scaleout.broker import BrokerCurve
     from .serve import run_broker
 
     curve = None
@@ -116,7 +118,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_keys(args: argparse.Namespace) -> int:
     """Generate a CurveZMQ key pair."""
-    from .security import generate_keys
+    from ..protocol.curve import generate_keys
 
     public, secret = generate_keys(Path(args.directory), args.name)
     print(f"public key (give to peers): {public}\nsecret key (keep private):  {secret}")
@@ -175,6 +177,16 @@ def _check_writable(path: Path, dtype: Any) -> None:
         raise CliError(f"{path.parent}: no such folder")
 
 
+def _upscale_args(args: argparse.Namespace) -> UpscaleArgs:
+    return UpscaleArgs(model=args.model, scale=args.scale, tileable=args.tileable, normal_map=args.normal_map,
+                       size=_parse_size(args.size), detail=args.detail)
+
+
+def _material_args(args: argparse.Namespace) -> MaterialArgs:
+    return MaterialArgs(model=args.model, size=args.size, refine_steps=args.refine, tileable=args.tileable,
+                        fov_degrees=args.fov, guide_aligned=args.guide_aligned)
+
+
 def cmd_upscale(args: argparse.Namespace) -> int:
     """Upscale one image file through the server."""
     image = read_image(args.input)
@@ -184,11 +196,8 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with _client(args) as client:
         try:
-            result = client.upscale(
-                image, scale=args.scale, model=args.model, tileable=args.tileable,
-                normal_map=args.normal_map, size=_parse_size(args.size), detail=args.detail,
-                colorspace="data" if args.normal_map else "srgb", progress=bar,
-            )
+            result = client.upscale(image, _upscale_args(args), colorspace="data" if args.normal_map else "srgb",
+                                    progress=bar)
         finally:
             bar.finish()
     write_image(output, result)
@@ -206,11 +215,7 @@ def cmd_material(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with _client(args) as client:
         try:
-            maps, info = client.material(
-                flash, guide, model=args.model, size=args.size, refine_steps=args.refine,
-                tileable=args.tileable, fov_degrees=args.fov, guide_aligned=args.guide_aligned or None,
-                progress=bar,
-            )
+            maps, info = client.material(flash, guide, _material_args(args), progress=bar)
         finally:
             bar.finish()
     info = {**info, "flash": str(args.flash), "guide": str(args.guide) if args.guide else None,
@@ -280,6 +285,9 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
     serve.add_argument("--extra-model", type=Path, action="append", default=[], metavar="PATH",
                        help="also offer an ESRGAN-family .pth/.safetensors file, named after the file (repeatable)")
+    serve.add_argument("--weights-dir", type=Path, default=None, metavar="DIR",
+                       help="offer the models of this folder (same file names as the shipped ones: fast-x4.safetensors, "
+                            "fast-x4-sharp.safetensors as its sharp partner, ...) instead of the package's")
     serve.add_argument("--max-queue", type=int, default=None, help="jobs queued or running before `busy` (default 8)")
     serve.add_argument("--max-pixels", type=int, default=None, help="largest input image in pixels (default 8192x8192)")
     serve.add_argument("--max-message-mb", type=float, default=None, help="largest request in MiB (default 1024)")
@@ -333,26 +341,22 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     upscale.add_argument("output")
     upscale.add_argument("--scale", type=int, default=2, choices=(2, 4))
     upscale.add_argument("--model", default=None, help="model name (default: the server's best for the scale)")
-    upscale.add_argument("--tileable", action="store_true", help="wrap around edges so the output tiles seamlessly")
-    upscale.add_argument("--normal-map", action="store_true", help="treat as a tangent-space normal map (renormalise)")
-    upscale.add_argument("--size", default=None, help="exact output size WIDTHxHEIGHT")
-    upscale.add_argument("--detail", type=float, default=None, help="0 = faithful .. 1 = sharp (models with a sharp pair)")
+    upscale.add_argument("--tileable", action="store_true", help=UpscaleArgs.spec("tileable").doc)
+    upscale.add_argument("--normal-map", action="store_true", help=UpscaleArgs.spec("normal_map").doc)
+    upscale.add_argument("--size", default=None, metavar="WxH", help=UpscaleArgs.spec("size").doc)
+    upscale.add_argument("--detail", type=float, default=None, help=UpscaleArgs.spec("detail").doc)
     _add_client_options(upscale, 60.0)
     upscale.set_defaults(func=cmd_upscale)
 
     material = sub.add_parser("material", help="create material maps from a flash photo")
     material.add_argument("flash")
     material.add_argument("--guide", default=None, help="no-flash photo of the same surface (2-shot)")
-    material.add_argument("--guide-aligned", action="store_true",
-                          help="the guide is pixel-aligned with the flash photo (tripod): use it as it is, "
-                               "without automatic alignment")
+    material.add_argument("--guide-aligned", action="store_true", help=MaterialArgs.spec("guide_aligned").doc)
     material.add_argument("-o", "--output", required=True, help="output folder")
-    material.add_argument("--size", type=int, default=None, help="longer side of the output maps")
-    material.add_argument("--refine", type=int, default=0, help="test-time refinement steps")
-    material.add_argument("--tileable", action="store_true")
-    material.add_argument("--fov", type=float, default=None, metavar="DEGREES",
-                          help="the camera's horizontal field of view (from the EXIF focal length); "
-                               "refinement and the heuristic use it (default: the model's calibrated 60)")
+    material.add_argument("--size", type=int, default=None, help=MaterialArgs.spec("size").doc)
+    material.add_argument("--refine", type=int, default=0, metavar="STEPS", help=MaterialArgs.spec("refine_steps").doc)
+    material.add_argument("--tileable", action="store_true", help=MaterialArgs.spec("tileable").doc)
+    material.add_argument("--fov", type=float, default=None, metavar="DEGREES", help=MaterialArgs.spec("fov_degrees").doc)
     material.add_argument("--normal-convention", choices=tuple(NORMAL_CONVENTIONS), default="opengl",
                           help="green channel of normal.png: opengl (+Y; Blender, Godot, Unity) or directx (-Y; Unreal)")
     material.add_argument("--model", default=None)

@@ -11,7 +11,6 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,17 +18,14 @@ import zmq
 
 from ..protocol.codec import encode_reply
 from ..protocol.constants import ErrorCode, ReplyType
-from ..protocol.messages import NamedImage, Reply
-from .context import JobCancelled, JobContext
+from ..protocol.messages import Reply, error_reply
+from .contract import JobCancelled, JobContext
+from .ops import PreparedJob
 from .shm_exports import SegmentExporter
 
 log = logging.getLogger(__name__)
 
 RESULTS_ENDPOINT = "inproc://texforge-results"
-
-JobRunner = Callable[["Job"], tuple[list[NamedImage], dict[str, Any]]]
-"""Runs a job's model call; returns (output images, result data)."""
-
 
 @dataclass
 class Job:
@@ -39,7 +35,7 @@ class Job:
     """ROUTER envelope frames to address the client (identity, and a delimiter for REQ peers)."""
     request_id: str
     op: str
-    run: JobRunner
+    prepared: PreparedJob
     context: JobContext
     reply_shm: bool = False
     accepted_at: float = field(default_factory=time.monotonic)
@@ -103,12 +99,18 @@ class WorkerPool:
 
 
 def execute(job: Job) -> Reply:
-    """Run a job and turn its outcome (result, cancellation or failure) into the final reply."""
+    """Run a job, turn its outcome (result, cancellation or failure) into the final reply, log it."""
+    started = time.perf_counter()
+    reply = _final_reply(job, started)
+    _log_finished(job, reply, time.perf_counter() - started)
+    return reply
+
+
+def _final_reply(job: Job, started: float) -> Reply:
     try:
         job.context.check_cancelled()
         job.progress = (0, 0, "running")
-        started = time.perf_counter()
-        images, data = job.run(job)
+        images, data = job.prepared.run(job.context)
         data = {**data, "seconds": round(time.perf_counter() - started, 4)}
         return Reply(ReplyType.RESULT, job.request_id, {"data": data}, images)
     except JobCancelled:
@@ -122,7 +124,10 @@ def execute(job: Job) -> Reply:
         return error_reply(job.request_id, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
 
 
-def error_reply(request_id: str | None, code: ErrorCode, message: str) -> Reply:
-    """An `error` reply."""
-    return Reply(ReplyType.ERROR, request_id, {"code": str(code), "message": message})
-
+def _log_finished(job: Job, reply: Reply, seconds: float) -> None:
+    """One line per finished job: op, model, input, seconds, outcome (errors at WARNING, with the code)."""
+    where = f"{job.op} {job.prepared.model} {job.prepared.summary} in {seconds:.2f} s"
+    if reply.type == ReplyType.RESULT:
+        log.info("%s: ok", where)
+    else:
+        log.warning("%s: %s: %s", where, reply.body.get("code"), reply.body.get("message"))

@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from .contract import MATERIAL_MAP_COLORSPACES, MATERIAL_MAPS
 from .imageio import write_image
-from .registry import MATERIAL_MAPS
 
-COLOR_MAPS = frozenset({"albedo", "specular"})
+COLOR_MAPS = frozenset(name for name, colorspace in MATERIAL_MAP_COLORSPACES.items() if colorspace == "srgb")
+"""Maps written as 8-bit sRGB; the others are data, written 16-bit."""
 
 NORMAL_CONVENTIONS: dict[str, str] = {
     "opengl": "tangent space, OpenGL (+Y up: Blender, Godot, Unity), encoded (n + 1) / 2, 16-bit",

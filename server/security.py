@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import zmq
-import zmq.auth
 from zmq.auth.thread import ThreadAuthenticator
 
+from ..protocol.curve import load_secret_certificate
 from ..protocol.shm import is_local_address
 
 log = logging.getLogger(__name__)
@@ -45,32 +45,6 @@ def check_bind_policy(bind: str, authenticated: bool, insecure: bool) -> None:
     log.warning("!" * 72)
     log.warning("INSECURE: %s accepts unauthenticated clients from the network (--insecure)", bind)
     log.warning("!" * 72)
-
-
-def generate_keys(directory: Path, name: str) -> tuple[Path, Path]:
-    """Write `<name>.key` (public, give it to peers) and `<name>.key_secret` (keep it); return both."""
-    directory.mkdir(parents=True, exist_ok=True)
-    public, secret = zmq.auth.create_certificates(str(directory), name)
-    Path(secret).chmod(0o600)
-    return Path(public), Path(secret)
-
-
-def load_secret_certificate(path: Path) -> tuple[bytes, bytes]:
-    """(public key, secret key) from a `.key_secret` file; ValueError if it holds no secret."""
-    if not path.is_file():
-        raise ValueError(f"{path}: no such key file")
-    public, secret = zmq.auth.load_certificate(str(path))
-    if secret is None:
-        raise ValueError(f"{path} holds no secret key (use the .key_secret file)")
-    return public, secret
-
-
-def load_public_key(path: Path) -> bytes:
-    """The public key from a `.key` or `.key_secret` file."""
-    if not path.is_file():
-        raise ValueError(f"{path}: no such key file")
-    public, _ = zmq.auth.load_certificate(str(path))
-    return public
 
 
 class CurveServer:

@@ -7,16 +7,17 @@ import signal
 import threading
 from pathlib import Path
 
-from ..protocol.client import CurveClientKeys
+from ..protocol.curve import CurveClientKeys
 from ..protocol.limits import Limits
 from ..protocol.shm import is_local_address, shm_available
 from .app import Server
-from .broker import Broker, BrokerCurve
 from .catalog import build_registry
 from .config import ServerConfig
 from .device import configure_cpu_threads, describe_device, resolve_device
 from .registry import ModelRegistry
+from .scaleout.broker import Broker, BrokerCurve
 from .security import check_bind_policy
+from .weight_files import WEIGHTS_DIR
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits | None = None,
                diagnostic_models: bool = False, shared_memory: bool = True, curve_secret: Path | None = None,
                curve_clients: Path | None = None, insecure: bool = False, threads: int | None = None,
-               extra_models: tuple[Path, ...] = ()) -> int:
+               extra_models: tuple[Path, ...] = (), weights_dir: Path | None = None) -> int:
     """Run a server in this process; return the exit status."""
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
@@ -32,7 +33,8 @@ def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits
     check_bind_policy(bind, authenticated=bool(curve_secret and curve_clients), insecure=insecure)
     resolved = resolve_device(device)
     configure_cpu_threads(threads)
-    registry = build_registry(resolved, diagnostic=diagnostic_models, extra_models=extra_models)
+    registry = build_registry(resolved, diagnostic=diagnostic_models, weights_dir=weights_dir or WEIGHTS_DIR,
+                              extra_models=extra_models)
     config = ServerConfig(bind=bind, device=resolved, workers=workers, limits=limits or Limits(),
                           shared_memory=shared_memory and is_local_address(bind) and shm_available(),
                           curve_secret=curve_secret, curve_clients=curve_clients, insecure=insecure)

@@ -39,6 +39,10 @@ class TEXFORGE_OT_material_from_image(MaterialSettings, bpy.types.Operator):
         if image is None or not blender_images.has_pixels(image):
             self.report({'ERROR'}, "select an Image Texture node whose image has pixels")
             return {'CANCELLED'}
-        request = self.request_for(context, material.material_name_for(image.name))
+        try:
+            request = self.request_for(context, material.material_name_for(image.name))
+        except ValueError as error:
+            self.report({'ERROR'}, str(error))
+            return {'CANCELLED'}
         job = material.material_job(request, material.photo_pixels(image), None, runtime.server_settings())
         return start_and_report(self, job, self.synchronous)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import bpy
 
 from .. import material, runtime
+from ..protocol import MaterialArgs
 from .upscale_image import start_and_report
 
 
@@ -15,23 +14,27 @@ class MaterialSettings:
 
     model: bpy.props.StringProperty(name="Model", default="",
                                     description="Server material model; empty uses the server's default")
-    size: bpy.props.IntProperty(name="Size", default=1024, min=0, max=8192,
+    size: bpy.props.IntProperty(name="Size", default=1024, min=0, max=int(MaterialArgs.spec("size").high or 0),
                                 description="Longer side of the maps in pixels (0 keeps the photo's size)")
-    refine_steps: bpy.props.IntProperty(name="Refine steps", default=0, min=0, max=2000,
+    refine_steps: bpy.props.IntProperty(name="Refine steps", default=0, min=0,
+                                        max=int(MaterialArgs.spec("refine_steps").high or 0),
                                         description="Test-time refinement of the maps against the photo (slower, closer)")
     tileable: bpy.props.BoolProperty(name="Tileable", default=False,
                                      description="Make the maps tile seamlessly")
-    field_of_view: bpy.props.FloatProperty(name="Field of view", default=0.0, min=0.0, max=120.0, precision=1,
+    field_of_view: bpy.props.FloatProperty(name="Field of view", default=0.0, min=0.0,
+                                           max=MaterialArgs.spec("fov_degrees").high or 0.0, precision=1,
                                            description="The camera's horizontal field of view in degrees, from the "
                                                        "photo's focal length; refinement uses it (0: the model's default)")
     synchronous: bpy.props.BoolProperty(name="Synchronous", default=False, options={'SKIP_SAVE'},
                                         description="Wait for the result (scripts, tests); the UI runs it in the background")
 
-    def request_for(self, context: bpy.types.Context, material_name: str) -> material.MaterialRequest:
-        """This operator's settings, for a material called `material_name`."""
+    def request_for(self, context: bpy.types.Context, material_name: str,
+                    guide_aligned: bool = False) -> material.MaterialOrder:
+        """This operator's settings, for a material called `material_name` (0 and '' mean the server's default)."""
         target = context.active_object.name if getattr(context, "active_object", None) else ""
-        return material.MaterialRequest(material_name, self.model, self.size, self.refine_steps,
-                                        self.tileable, target, self.field_of_view)
+        args = MaterialArgs(model=self.model or None, size=self.size or None, refine_steps=self.refine_steps,
+                            tileable=self.tileable, fov_degrees=self.field_of_view or None, guide_aligned=guide_aligned)
+        return material.MaterialOrder(material_name, args, target)
 
 
 class TEXFORGE_OT_material_from_photos(MaterialSettings, bpy.types.Operator):
@@ -54,12 +57,11 @@ class TEXFORGE_OT_material_from_photos(MaterialSettings, bpy.types.Operator):
             self.report({'ERROR'}, "choose a flash photo first")
             return {'CANCELLED'}
         try:
+            request = self.request_for(context, material.material_name_for(self.flash_path), self.guide_aligned)
             flash = material.load_photo(self.flash_path)
             guide = material.load_photo(self.guide_path) if self.guide_path else None
         except (OSError, ValueError, RuntimeError) as error:
             self.report({'ERROR'}, str(error))
             return {'CANCELLED'}
-        request = replace(self.request_for(context, material.material_name_for(self.flash_path)),
-                          guide_aligned=self.guide_aligned)
         job = material.material_job(request, flash, guide, runtime.server_settings())
         return start_and_report(self, job, self.synchronous)

@@ -6,6 +6,7 @@ import bpy
 
 from .. import blender_images, runtime, upscale
 from ..jobs import JobState
+from ..protocol import UpscaleArgs
 
 SCALE_ITEMS = (("2", "2x", "Twice the width and height"), ("4", "4x", "Four times the width and height"))
 
@@ -18,17 +19,18 @@ class UpscaleSettings:
                                     description="Server model name; empty uses the server's default")
     tileable: bpy.props.BoolProperty(name="Tileable", default=False,
                                      description="Wrap around the edges so a seamless texture stays seamless")
-    detail: bpy.props.FloatProperty(name="Detail", default=0.5, min=0.0, max=1.0,
+    detail: bpy.props.FloatProperty(name="Detail", default=0.5, min=UpscaleArgs.spec("detail").low or 0.0,
+                                    max=UpscaleArgs.spec("detail").high or 1.0,
                                     description="0 = smooth (PSNR model), 1 = sharp (GAN model), where the model has both")
     replace_usages: bpy.props.BoolProperty(name="Replace in materials", default=True,
                                            description="Use the new image in every node that shows the original")
     synchronous: bpy.props.BoolProperty(name="Synchronous", default=False, options={'SKIP_SAVE'},
                                         description="Wait for the result (scripts, tests); the UI runs it in the background")
 
-    def request_for(self, image_name: str) -> upscale.UpscaleRequest:
-        """This operator's settings for one image."""
-        return upscale.UpscaleRequest(image_name, int(self.scale), self.model, self.tileable,
-                                      self.detail, self.replace_usages)
+    def request_for(self, image_name: str) -> upscale.UpscaleOrder:
+        """This operator's settings for one image ('' model: the server's default)."""
+        args = UpscaleArgs(scale=int(self.scale), model=self.model or None, tileable=self.tileable, detail=self.detail)
+        return upscale.UpscaleOrder(image_name, args, self.replace_usages)
 
 
 def context_image(context: bpy.types.Context) -> bpy.types.Image | None:

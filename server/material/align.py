@@ -23,6 +23,8 @@ import logging
 import torch
 import torch.nn.functional as F
 
+from .imaging import gaussian_blur, luminance
+
 logger = logging.getLogger(__name__)
 
 MIN_CORRELATION = 0.2
@@ -35,20 +37,6 @@ class AlignmentError(ValueError):
     """The guide photo could not be aligned to the flash photo (likely another surface)."""
 
 
-def _luminance(rgb: torch.Tensor) -> torch.Tensor:
-    w = torch.tensor([0.2126, 0.7152, 0.0722], dtype=rgb.dtype).reshape(1, 3, 1, 1)
-    return (rgb * w).sum(1, keepdim=True)
-
-
-def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    radius = max(1, int(2.5 * sigma))
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
-    k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
-    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="replicate"), k.reshape(1, 1, 1, -1))
-    return F.conv2d(F.pad(x, (0, 0, radius, radius), mode="replicate"), k.reshape(1, 1, -1, 1))
-
-
 def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Central differences in pixels, edges replicated."""
     p = F.pad(x, (1, 1, 1, 1), mode="replicate")
@@ -59,11 +47,11 @@ def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def lighting_robust_features(rgb: torch.Tensor) -> torch.Tensor:
     """Contrast-normalised gradient magnitude of log-luminance, ``(1, 1, H, W)``."""
-    log_lum = torch.log(_luminance(rgb.clamp(0, 1)) + 0.01)
-    gx, gy = _gradients(_blur(log_lum, 1.0))
+    log_lum = torch.log(luminance(rgb.clamp(0, 1)) + 0.01)
+    gx, gy = _gradients(gaussian_blur(log_lum, 1.0, truncate=2.5, padding="replicate"))
     magnitude = (gx * gx + gy * gy + 1e-6).sqrt()
-    local = _blur(magnitude, max(rgb.shape[2:]) / 32)
-    return _blur(magnitude / (local + 1e-2), 1.0)
+    local = gaussian_blur(magnitude, max(rgb.shape[2:]) / 32, truncate=2.5, padding="replicate")
+    return gaussian_blur(magnitude / (local + 1e-2), 1.0, truncate=2.5, padding="replicate")
 
 
 def _grid(h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,28 +12,12 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
+from .imaging import gaussian_blur, luminance
 from .procedural import height_to_normal
 from .render import SVBRDF, CaptureSetup, surface_positions
 
 DIELECTRIC_F0 = 0.04
-
-
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of ``(B, C, H, W)`` with reflect padding."""
-    if sigma <= 0:
-        return x
-    radius = max(1, int(3 * sigma))
-    radius = min(radius, x.shape[2] - 1, x.shape[3] - 1)
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    kernel = torch.exp(-0.5 * (t / sigma) ** 2)
-    kernel = kernel / kernel.sum()
-    c = x.shape[1]
-    x = F.pad(x, (radius, radius, 0, 0), mode="reflect")
-    x = F.conv2d(x, kernel.reshape(1, 1, 1, -1).expand(c, 1, 1, -1).contiguous(), groups=c)
-    x = F.pad(x, (0, 0, radius, radius), mode="reflect")
-    return F.conv2d(x, kernel.reshape(1, 1, -1, 1).expand(c, 1, -1, 1).contiguous(), groups=c)
 
 
 def flash_falloff(height: int, width: int, setup: CaptureSetup) -> torch.Tensor:
@@ -42,12 +26,6 @@ def flash_falloff(height: int, width: int, setup: CaptureSetup) -> torch.Tensor:
     d = setup.camera_distance
     dist2 = p[:, 0:1] ** 2 + p[:, 1:2] ** 2 + d * d
     return (d / dist2.sqrt()) / dist2 * d * d
-
-
-def luminance(rgb: torch.Tensor) -> torch.Tensor:
-    """Rec. 709 luminance, keeping a channel dimension."""
-    weights = torch.tensor([0.2126, 0.7152, 0.0722], dtype=rgb.dtype, device=rgb.device)
-    return (rgb * weights.reshape(1, 3, 1, 1)).sum(dim=1, keepdim=True)
 
 
 def heuristic_svbrdf(photo: torch.Tensor, setup: CaptureSetup | None = None,

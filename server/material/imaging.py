@@ -1,4 +1,5 @@
-"""Image plumbing for material inference: decode inputs, resize, guided upsampling, seamless maps."""
+"""Image helpers of the material half, one definition each: decode inputs, resize, luminance, blurs,
+guided upsampling, seamless maps."""
 
 from __future__ import annotations
 
@@ -44,11 +45,39 @@ def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
 
 
-def box_filter(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Mean over a (2r+1)^2 window with edge replication; separable, so cost grows with r, not r^2."""
+def luminance(rgb: torch.Tensor) -> torch.Tensor:
+    """Rec. 709 luminance of ``(B, 3, H, W)``, keeping a channel dimension."""
+    weights = torch.tensor([0.2126, 0.7152, 0.0722], dtype=rgb.dtype, device=rgb.device)
+    return (rgb * weights.reshape(1, 3, 1, 1)).sum(dim=1, keepdim=True)
+
+
+def box_filter(x: torch.Tensor, radius: int, padding: str = "replicate") -> torch.Tensor:
+    """Mean over a (2r+1)^2 window of ``(B, C, H, W)``; separable, so cost grows with r, not r^2.
+
+    ``padding``: "replicate" (edges), "circular" (tileable images) or "reflect".
+    """
+    if radius <= 0:
+        return x
     k = 2 * radius + 1
-    x = F.avg_pool2d(F.pad(x, (radius, radius, 0, 0), mode="replicate"), (1, k), stride=1)
-    return F.avg_pool2d(F.pad(x, (0, 0, radius, radius), mode="replicate"), (k, 1), stride=1)
+    x = F.avg_pool2d(F.pad(x, (radius, radius, 0, 0), mode=padding), (1, k), stride=1)
+    return F.avg_pool2d(F.pad(x, (0, 0, radius, radius), mode=padding), (k, 1), stride=1)
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float, truncate: float = 3.0, padding: str = "reflect") -> torch.Tensor:
+    """Separable Gaussian blur of ``(B, C, H, W)``, the kernel cut at ``truncate`` sigmas."""
+    if sigma <= 0:
+        return x
+    radius = max(1, int(truncate * sigma))
+    if padding == "reflect":  # reflection cannot reach further than the image
+        radius = min(radius, x.shape[2] - 1, x.shape[3] - 1)
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    kernel = torch.exp(-0.5 * (t / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    c = x.shape[1]
+    x = F.pad(x, (radius, radius, 0, 0), mode=padding)
+    x = F.conv2d(x, kernel.reshape(1, 1, 1, -1).expand(c, 1, 1, -1).contiguous(), groups=c)
+    x = F.pad(x, (0, 0, radius, radius), mode=padding)
+    return F.conv2d(x, kernel.reshape(1, 1, -1, 1).expand(c, 1, -1, 1).contiguous(), groups=c)
 
 
 def guided_upsample(low: torch.Tensor, guide_low: torch.Tensor, guide_high: torch.Tensor,

@@ -200,8 +200,3 @@ def maps_from_raw(raw: torch.Tensor) -> SVBRDF:
     roughness = torch.sigmoid(raw[:, 5:6]).clamp(0.02, 1.0)
     specular = srgb_to_linear(torch.sigmoid(raw[:, 6:9]))
     return SVBRDF(normal, diffuse, roughness, specular)
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
+from .imaging import box_filter
 from .render import SVBRDF, CaptureSetup, expose, render_environment, render_point_light
 
 PATTERNS: tuple[str, ...] = ("noise", "cells", "tiles", "bricks", "planks", "blobs")
@@ -227,14 +228,6 @@ def _random_colour(g: torch.Generator, saturation: float) -> torch.Tensor:
     return (grey + saturation * (hue - grey)).clamp(0, 1)
 
 
-def _blurred(x: torch.Tensor, radius: int) -> torch.Tensor:
-    if radius <= 0:
-        return x
-    k = 2 * radius + 1
-    x4 = F.pad(x[None, None], (radius, radius, radius, radius), mode="circular")
-    return F.avg_pool2d(x4, k, stride=1)[0, 0]
-
-
 METAL_SHARE = 0.25
 """Default probability that a generated material is a metal."""
 
@@ -254,7 +247,7 @@ def random_material(size: int, g: torch.Generator, metal_share: float = METAL_SH
     grunge = grunge * (_uniform(g, 0, 1) < 0.5)
 
     height = structure.height + _uniform(g, 0.0, 0.3) * detail - 0.4 * scratch
-    height = _blurred(height, _choice(g, 2))
+    height = box_filter(height[None, None], _choice(g, 2), padding="circular")[0, 0]
     strength = math.exp(_uniform(g, math.log(1.0), math.log(25.0))) * size / 256
     normal = height_to_normal(height[None, None], strength)
 

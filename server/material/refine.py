@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..context import JobContext
+from ..contract import JobContext
 from .render import SVBRDF, CaptureSetup, FlashRenderer, linear_to_srgb, srgb_to_linear
 
 

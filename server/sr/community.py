@@ -88,19 +88,3 @@ def _spandrel_as_loaded(path: Path) -> LoadedNetwork:
                         detect=lambda sd: False, infer=lambda sd: (scale, {}), scales=(scale,),
                         supports_half=supports_half)
     return LoadedNetwork(family=family, scale=scale, hparams={}, network=network)
-
-
-def load_upscaler(name_or_path: str, device: str = "cpu") -> Any:
-    """`bicubic`, a shipped model name (`fast-x4`), or a path to a weights file, as an UpscaleModel."""
-    from .upscaler import WEIGHTS_DIR, BicubicUpscaler, NeuralUpscaler
-
-    if name_or_path == "bicubic":
-        return BicubicUpscaler(device=device)
-    path = Path(name_or_path)
-    if path.is_file():
-        return load_community_upscaler(path, device=device)
-    shipped = WEIGHTS_DIR / f"{name_or_path}.safetensors"
-    if shipped.is_file():
-        sharp = shipped.with_name(f"{name_or_path}-sharp.safetensors")
-        return NeuralUpscaler.from_file(shipped, device=device, sharp_path=sharp if sharp.is_file() else None)
-    raise CommunityModelError(f"{name_or_path!r} is neither 'bicubic', a shipped model, nor a file")

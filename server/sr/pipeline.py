@@ -22,8 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..context import JobContext
-from ..registry import UpscaleRequest
+from ..contract import JobContext, UpscaleRequest
 from .resample import resample_banded
 from .tiling import choose_tile_size, upscale_tiled_with_retry
 
@@ -96,12 +95,8 @@ def check_request(request: UpscaleRequest) -> np.ndarray:
         raise ValueError(f"image must be H x W x C with C in 1..4, got shape {request.image.shape}")
     if image.dtype.type not in SUPPORTED_DTYPES:
         raise ValueError(f"unsupported dtype {image.dtype}; expected uint8, uint16, float16 or float32")
-    if request.scale < 1:
-        raise ValueError(f"scale must be >= 1, got {request.scale}")
-    if request.normal_map and image.shape[2] < 3:
+    if request.args.normal_map and image.shape[2] < 3:
         raise ValueError(f"a normal map needs 3 or 4 channels, got {image.shape[2]}")
-    if request.target_size is not None and min(request.target_size) < 1:
-        raise ValueError(f"target_size must be positive, got {request.target_size}")
     return image
 
 
@@ -158,7 +153,7 @@ def prepare(request: UpscaleRequest) -> PreparedImage:
     values = to_unit_float(image)
     colour = values[:, :, : channels - 1] if has_alpha else values
     mapping = ValueMapping()
-    if request.normal_map:
+    if request.args.normal_map:
         mapping = ValueMapping("affine", -1.0, 1.0) if colour.min() < 0 else ValueMapping()
     elif image.dtype.kind == "f":
         mapping = value_mapping_for(colour)
@@ -169,7 +164,7 @@ def prepare(request: UpscaleRequest) -> PreparedImage:
     if has_alpha:
         alpha = torch.from_numpy(np.ascontiguousarray(np.clip(values[:, :, -1], 0.0, 1.0)))[None]
         tensor = torch.cat([bleed_colour(tensor, alpha), alpha])
-    return PreparedImage(tensor, channels in (1, 2), has_alpha, mapping, image.dtype, request.normal_map)
+    return PreparedImage(tensor, channels in (1, 2), has_alpha, mapping, image.dtype, request.args.normal_map)
 
 
 def tile_function(core: UpscaleCore) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -231,9 +226,9 @@ def to_dtype(values: torch.Tensor, dtype: np.dtype, clamp: bool) -> np.ndarray:
 
 def output_size(request: UpscaleRequest, height: int, width: int) -> tuple[int, int]:
     """(height, width) of the final output."""
-    if request.target_size is not None:
-        return request.target_size[1], request.target_size[0]
-    return height * request.scale, width * request.scale
+    if request.args.size is not None:
+        return request.args.size[1], request.args.size[0]
+    return height * request.args.scale, width * request.args.scale
 
 
 def upscale_request(request: UpscaleRequest, core: UpscaleCore, context: JobContext) -> np.ndarray:
@@ -258,7 +253,7 @@ def upscale_request(request: UpscaleRequest, core: UpscaleCore, context: JobCont
             network_output[:, row:row + band.shape[1]] = band
 
     upscale_tiled_with_retry(prepared.tensor, tile_function(core), core.scale, sink, context,
-                             tile=tile, margin=core.margin, wrap=request.tileable)
+                             tile=tile, margin=core.margin, wrap=request.args.tileable)
     if not direct:
-        resample_banded(network_output, final_height, final_width, request.tileable, write_finished)
+        resample_banded(network_output, final_height, final_width, request.args.tileable, write_finished)
     return output[:, :, 0] if request.image.ndim == 2 else output

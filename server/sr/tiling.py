@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..context import JobContext
+from ..contract import JobContext
 
 logger = logging.getLogger(__name__)
 

@@ -8,35 +8,26 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
 from torch import nn
 
-from ..context import JobContext
-from ..registry import ModelDescriptor, UpscaleRequest
-from .archs import FAMILIES
+from ..contract import JobContext, ModelDescriptor, UpscaleRequest
 from .interpolate import interpolate_state_dicts
 from .pipeline import UpscaleCore, upscale_request
-from .weights import ARCH_KEY, LoadedNetwork, load_network
+from .weights import LoadedNetwork, load_network
 
 logger = logging.getLogger(__name__)
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
-"""Shipped weights (package data): `<name>.safetensors`, `<name>-sharp.safetensors`, `<name>.md`."""
-SHARP_SUFFIX = "-sharp"
 
-_MARGIN_FOR_ARCH = {"fastsr": 16, "edsr": 24, "srcae": 24, "rrdb": 24}
-_BYTES_PER_PIXEL_FOR_ARCH = {"fastsr": 1024, "edsr": 2048, "srcae": 4096, "rrdb": 8192}
 
 
 class NeuralUpscaler:
     """A super-resolution network (with an optional sharp GAN partner) as an UpscaleModel.
 
-    `request.detail` in [0, 1] blends the PSNR weights towards the sharp partner's
+    `request.args.detail` in [0, 1] blends the PSNR weights towards the sharp partner's
     (network interpolation); without a partner it is ignored.
     """
 
@@ -77,18 +68,18 @@ class NeuralUpscaler:
 
     def core(self, tile: int | None = None) -> UpscaleCore:
         """The pipeline core for this network."""
-        arch = self.loaded.family.name
+        family = self.loaded.family
         return UpscaleCore(
             network=self.network, scale=self.loaded.scale, device=self.device,
-            half=self.descriptor.supports_half, margin=_MARGIN_FOR_ARCH.get(arch, 24),
-            bytes_per_input_pixel=_BYTES_PER_PIXEL_FOR_ARCH.get(arch, 4096), tile=tile,
+            half=self.descriptor.supports_half, margin=family.tile_margin(self.loaded.hparams),
+            bytes_per_input_pixel=family.bytes_per_input_pixel(self.loaded.hparams), tile=tile,
         )
 
     def upscale(self, request: UpscaleRequest, context: JobContext) -> np.ndarray:
         """Upscale with the network's scale (then resample when the request's size differs)."""
-        self._apply_detail(request.detail)
-        if request.target_size is None and request.scale != self.loaded.scale:
-            raise ValueError(f"model {self.descriptor.name!r} upscales x{self.loaded.scale}, not x{request.scale}")
+        self._apply_detail(request.args.detail)
+        if request.args.size is None and request.args.scale != self.loaded.scale:
+            raise ValueError(f"model {self.descriptor.name!r} upscales x{self.loaded.scale}, not x{request.args.scale}")
         return upscale_request(request, self.core(), context)
 
 
@@ -123,34 +114,5 @@ class BicubicUpscaler:
                            margin=4, bytes_per_input_pixel=64, tile=tile)
 
     def upscale(self, request: UpscaleRequest, context: JobContext) -> np.ndarray:
-        """Bicubic enlargement by `request.scale` (then resample for a target size)."""
-        return upscale_request(request, self.core(request.scale), context)
-
-
-def is_sr_weights(path: Path) -> bool:
-    """Whether a .safetensors file holds one of our super-resolution families (by its metadata)."""
-    with safe_open(str(path), framework="pt", device="cpu") as handle:
-        arch = (handle.metadata() or {}).get(ARCH_KEY)
-    return arch is not None and any(family.name == arch for family in FAMILIES)
-
-
-def shipped_weight_files(weights_dir: Path = WEIGHTS_DIR) -> list[Path]:
-    """PSNR-model SR weight files shipped in the package (sharp partners and other kinds excluded)."""
-    files = sorted(weights_dir.glob("*.safetensors"))
-    return [path for path in files if not path.stem.endswith(SHARP_SUFFIX) and is_sr_weights(path)]
-
-
-def load_shipped_upscalers(device: str = "cpu", weights_dir: Path = WEIGHTS_DIR) -> list[NeuralUpscaler]:
-    """Every shipped network as a NeuralUpscaler named after its file (`fast-x4`, ...)."""
-    upscalers = []
-    for path in shipped_weight_files(weights_dir):
-        sharp = path.with_name(path.stem + SHARP_SUFFIX + path.suffix)
-        upscalers.append(NeuralUpscaler.from_file(path, device=device, sharp_path=sharp if sharp.exists() else None))
-    logger.info("loaded %d shipped upscalers from %s", len(upscalers), weights_dir)
-    return upscalers
-
-
-def describe(upscaler: Any) -> str:
-    """One line naming an upscaler and its scales (for logs)."""
-    descriptor = upscaler.descriptor
-    return f"{descriptor.name} ({descriptor.architecture}, x{'/x'.join(map(str, descriptor.scales))})"
+        """Bicubic enlargement by `request.args.scale` (then resample for a target size)."""
+        return upscale_request(request, self.core(request.args.scale), context)

@@ -94,7 +94,7 @@ def test_killing_a_worker_mid_job_loses_no_request(broker) -> None:
 
 def test_curve_between_clients_broker_and_workers(tmp_path) -> None:
     from texforge.protocol import CurveClientKeys, ServerUnavailableError
-    from texforge.server.security import generate_keys
+    from texforge.protocol.curve import generate_keys
 
     broker_public, broker_secret = generate_keys(tmp_path / "broker", "broker")
     _, alice = generate_keys(tmp_path / "clients", "alice")

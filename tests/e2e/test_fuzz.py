@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from texforge.protocol import Client
-from texforge.protocol.fuzz import mutate, run_fuzz
+from texforge.protocol.testing.fuzz import mutate, run_fuzz
 
 
 def test_mutator_is_deterministic_for_a_seed() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from texforge.protocol.loadgen import run_load
+from texforge.protocol.testing.loadgen import run_load
 
 
 def test_concurrent_mixed_load_loses_and_duplicates_nothing(diagnostic_server) -> None:

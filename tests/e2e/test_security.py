@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from texforge.protocol import Client, CurveClientKeys, ServerUnavailableError
+from texforge.protocol.curve import generate_keys
 from texforge.server.launch import start_server_process
-from texforge.server.security import generate_keys
 
 from ..conftest import free_tcp_port
 

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 import zmq
 
-from texforge.protocol import Client, JobCancelledError, ProtocolError, RemoteError, ServerUnavailableError
+from texforge.protocol import (
+    ArgumentError,
+    Client,
+    JobCancelledError,
+    NamedImage,
+    ProtocolError,
+    RemoteError,
+    ServerUnavailableError,
+)
 from texforge.server.launch import start_server_process
 
 from ..conftest import free_tcp_port
@@ -156,9 +164,12 @@ def test_unknown_model_and_bad_arguments_are_errors(client: Client) -> None:
     with pytest.raises(RemoteError) as excinfo:
         client.call("upscale", {"scale": "two"}, [])
     assert excinfo.value.code == "bad_request"
+    image = [NamedImage("image", np.zeros((4, 4, 3), np.uint8))]
     with pytest.raises(RemoteError) as excinfo:
-        client.upscale(np.zeros((4, 4, 3), np.uint8), model="bicubic", detail=3.0)
+        client.call("upscale", {"model": "bicubic", "detail": 3.0}, image)
     assert excinfo.value.code == "bad_request"
+    with pytest.raises(ArgumentError, match="detail"):  # the client refuses it before sending
+        client.upscale(np.zeros((4, 4, 3), np.uint8), model="bicubic", detail=3.0)
 
 
 # --- bad input from a raw ZeroMQ peer ---------------------------------------------------------

@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from texforge.server.context import JobContext
-from texforge.server.registry import UpscaleRequest
+from texforge.server.contract import JobContext, UpscaleRequest
 from texforge.server.sr.upscaler import BicubicUpscaler
 
 
 def run(image: np.ndarray, **options) -> np.ndarray:
-    return BicubicUpscaler().upscale(UpscaleRequest(image=image, **{"scale": 2, **options}), JobContext())
+    return BicubicUpscaler().upscale(UpscaleRequest.of(image, **{"scale": 2, **options}), JobContext())
 
 
 def periodic_noise(rng: np.random.Generator, size: int, channels: int = 3) -> np.ndarray:

@@ -28,10 +28,10 @@ class ArchFamily:
     """`(scale, hparams)` read from the tensor shapes of a detected state dict."""
     scales: tuple[int, ...] = (2, 4)
     supports_half: bool = True
-
-    def default_hparams(self) -> Any:
-        """The family's default hyper-parameters."""
-        return self.hparams_type()
+    tile_margin: Callable[[Any], int] = lambda hparams: 24
+    """LR pixels of context a tile needs on each side so that tiled output matches whole-image output."""
+    bytes_per_input_pixel: Callable[[Any], int] = lambda hparams: 4096
+    """Peak inference memory per input pixel, which sizes the tiles."""
 
     def hparams_from_dict(self, values: Mapping[str, Any]) -> Any:
         """Hyper-parameters from a JSON mapping; unknown keys raise ValueError."""

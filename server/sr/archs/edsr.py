@@ -100,4 +100,6 @@ FAMILY = ArchFamily(
     infer=infer,
     scales=(2, 3, 4),
     supports_half=True,
+    tile_margin=lambda params: 24,
+    bytes_per_input_pixel=lambda params: 2048,
 )

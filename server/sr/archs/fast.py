@@ -93,4 +93,7 @@ FAMILY = ArchFamily(
     infer=infer,
     scales=(2, 3, 4),
     supports_half=True,
+    # the receptive field grows with depth, but its effective (non-negligible) part much slower
+    tile_margin=lambda params: max(16, params.blocks + 8),
+    bytes_per_input_pixel=lambda params: 32 * params.features,
 )

@@ -148,4 +148,6 @@ FAMILY = ArchFamily(
     infer=infer,
     scales=(1, 2, 4),
     supports_half=True,
+    tile_margin=lambda params: 24,
+    bytes_per_input_pixel=lambda params: 8192,
 )

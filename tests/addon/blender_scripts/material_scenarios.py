@@ -51,7 +51,7 @@ def describe(material: bpy.types.Material) -> dict[str, Any]:
 
 
 def maps_to_material() -> dict[str, Any]:
-    request = addon.material.MaterialRequest("generated", "", 0, 0, False, SPHERE.name)
+    request = addon.material.MaterialOrder("generated", addon.protocol.MaterialArgs(), SPHERE.name)
     message = addon.material.apply_material_maps(request, generated_maps())
     facts = describe(bpy.data.materials["generated"])
     level = addon.blender_images.read_rgba(bpy.data.images["generated_specular_level"])

@@ -12,8 +12,8 @@ from PIL import Image
 
 from texforge.server.material import train
 from texforge.server.material.exemplars import load_exemplar, random_exemplar_crop
-from texforge.server.material.models import self_ensemble
 from texforge.server.material.network import MaterialNet, NetworkConfig
+from texforge.server.material.pipeline import self_ensemble
 from texforge.server.material.procedural import generate_batch, height_to_normal
 from texforge.server.material.render import CaptureSetup, srgb_to_linear
 from texforge.server.material.symmetry import DIHEDRAL, inverse_symmetry, transform_image, transform_normals, transform_svbrdf
@@ -77,9 +77,10 @@ def test_training_batch_draws_exemplars_with_their_colours_permuted(tmp_path: Pa
     _write_exemplar(path, 0, (200, 100, 50))
     parser = argparse.ArgumentParser()
     train.add_arguments(parser)
-    args = parser.parse_args(["--out", str(tmp_path / "m.safetensors"), "--batch", "3", "--size", "8",
+    args = parser.parse_args(["--out", str(tmp_path / "m.safetensors"), "--batch", "3", "--crop", "8",
                               "--exemplar-fraction", "1.0"])
-    _, maps = train.training_batch(args, 0, CaptureSetup(), [load_exemplar(path)])
+    config = train.MaterialTrainConfig.from_namespace(args)
+    _, maps = train.training_batch(config, 0, CaptureSetup(), [load_exemplar(path)])
     colour = sorted(srgb_to_linear(torch.tensor([200, 100, 50]) / 255.0).tolist())
     for item in range(3):
         assert sorted(maps.diffuse[item, :, 0, 0].tolist()) == pytest.approx(colour, abs=1e-5)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from texforge.server.context import JobCancelled, JobContext
-from texforge.server.material.models import HeuristicMaterialModel, load_shipped_material_models
+from texforge.server.contract import MATERIAL_MAPS, JobCancelled, JobContext, MaterialRequest
+from texforge.server.material.models import HeuristicMaterialModel
 from texforge.server.material.procedural import generate_batch, render_capture
 from texforge.server.material.render import CaptureSetup
-from texforge.server.registry import MATERIAL_MAPS, MaterialRequest
+from texforge.server.weight_files import shipped_material_models
 
 
 def _flash_photo(size: int = 64) -> np.ndarray:
@@ -51,13 +51,13 @@ def test_heuristic_conventions_for_every_dtype(dtype: str) -> None:
         photo = photo.astype(dtype)
     alpha = np.zeros(photo.shape[:2] + (1,), photo.dtype)
     with_alpha = np.concatenate([photo, alpha], axis=2)
-    maps = HeuristicMaterialModel().estimate(MaterialRequest(flash=with_alpha), JobContext())
+    maps = HeuristicMaterialModel().estimate(MaterialRequest.of(with_alpha), JobContext())
     _check_conventions(maps, (64, 64))
 
 
 def test_output_size_keeps_aspect_and_tileable_maps_wrap() -> None:
     photo = np.ascontiguousarray(_flash_photo(64)[:, :48])
-    request = MaterialRequest(flash=photo, size=100, tileable=True)
+    request = MaterialRequest.of(photo, size=100, tileable=True)
     maps = HeuristicMaterialModel().estimate(request, JobContext())
     _check_conventions(maps, (100, 75))
     albedo = maps["albedo"]
@@ -69,28 +69,28 @@ def test_output_size_keeps_aspect_and_tileable_maps_wrap() -> None:
 def test_progress_is_reported_and_cancellation_stops() -> None:
     stages: list[str] = []
     context = JobContext(progress_callback=lambda done, total, stage: stages.append(stage))
-    HeuristicMaterialModel().estimate(MaterialRequest(flash=_flash_photo(), refine_steps=3), context)
+    HeuristicMaterialModel().estimate(MaterialRequest.of(_flash_photo(), refine_steps=3), context)
     assert stages.count("refine") == 3 and "predict" in stages
     cancelled = JobContext(cancel_event=threading.Event())
     cancelled.cancel_event.set()
     with pytest.raises(JobCancelled):
-        HeuristicMaterialModel().estimate(MaterialRequest(flash=_flash_photo()), cancelled)
+        HeuristicMaterialModel().estimate(MaterialRequest.of(_flash_photo()), cancelled)
 
 
 def test_bad_photo_raises_value_error() -> None:
     with pytest.raises(ValueError, match="shape"):
-        HeuristicMaterialModel().estimate(MaterialRequest(flash=np.zeros((8, 8, 5), np.uint8)), JobContext())
+        HeuristicMaterialModel().estimate(MaterialRequest.of(np.zeros((8, 8, 5), np.uint8)), JobContext())
 
 
 def test_shipped_loader_always_offers_the_heuristic() -> None:
-    models = load_shipped_material_models("cpu")
+    models = shipped_material_models("cpu")
     names = [m.descriptor.name for m in models]
     assert names[-1] == "heuristic"
     assert len(set(names)) == len(names)
 
 
 def test_capture_for_keeps_the_irradiance_at_the_sample_centre() -> None:
-    from texforge.server.material.models import capture_for
+    from texforge.server.material.pipeline import capture_for
 
     default = CaptureSetup()
     assert capture_for(default, None) is default
@@ -104,7 +104,7 @@ def test_heuristic_divides_out_the_falloff_of_the_requested_field_of_view() -> N
     photo = np.full((48, 48, 3), 0.5, np.float32)  # evenly lit: no flash falloff left in it
 
     def corner_to_centre(fov: float | None) -> float:
-        albedo = HeuristicMaterialModel().estimate(MaterialRequest(flash=photo, fov_degrees=fov), JobContext())["albedo"]
+        albedo = HeuristicMaterialModel().estimate(MaterialRequest.of(photo, fov_degrees=fov), JobContext())["albedo"]
         return float(albedo[:4, :4].mean() / albedo[22:26, 22:26].mean())
 
     # a wide lens sees a strong falloff towards the corners, so an even photo means brighter corners
@@ -122,6 +122,6 @@ def test_refinement_renders_with_the_requested_field_of_view(monkeypatch: pytest
         return svbrdf
 
     monkeypatch.setattr(models, "refine_svbrdf", spy)
-    request = MaterialRequest(flash=_flash_photo(32), refine_steps=2, fov_degrees=30.0)
+    request = MaterialRequest.of(_flash_photo(32), refine_steps=2, fov_degrees=30.0)
     HeuristicMaterialModel().estimate(request, JobContext())
     assert len(seen) == 1 and seen[0].fov_degrees == 30.0

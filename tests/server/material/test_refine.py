@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from texforge.server.context import JobContext
+from texforge.server.contract import JobContext
 from texforge.server.material.procedural import generate_batch
 from texforge.server.material.refine import refine_svbrdf
 from texforge.server.material.render import SVBRDF, CaptureSetup, FlashRenderer

@@ -7,14 +7,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from texforge.server.context import JobContext
+from texforge.server.contract import JobContext, MaterialRequest
 from texforge.server.material.imaging import svbrdf_to_arrays
-from texforge.server.material.models import NeuralMaterialModel, self_ensemble
+from texforge.server.material.models import NeuralMaterialModel
 from texforge.server.material.network import MaterialNet, NetworkConfig
+from texforge.server.material.pipeline import self_ensemble
 from texforge.server.material.render import SVBRDF, CaptureSetup, linear_to_srgb
 from texforge.server.material.scales import fuse_scales, low_pass
 from texforge.server.material.weights import training_crop_size
-from texforge.server.registry import MaterialRequest
 
 
 def _constant(size: int, diffuse: float, roughness: float, specular: float, tilt: float = 0.0) -> SVBRDF:
@@ -67,7 +67,7 @@ def test_neural_model_reads_the_photo_again_at_its_training_scale() -> None:
     model = _tiny_model(crop_size=16)
     model.working_side = 48
     photo = np.random.default_rng(1).random((48, 48, 3), dtype=np.float32)
-    maps = model.estimate(MaterialRequest(flash=photo), JobContext())
+    maps = model.estimate(MaterialRequest.of(photo), JobContext())
 
     photos = torch.from_numpy(photo).permute(2, 0, 1)[None]
     with torch.no_grad():
@@ -80,7 +80,7 @@ def test_neural_model_reads_the_photo_again_at_its_training_scale() -> None:
     assert np.abs(maps["albedo"] - single["albedo"]).max() > 0.01  # the second reading changed the maps
 
     model.context_side = 0
-    assert np.allclose(model.estimate(MaterialRequest(flash=photo), JobContext())["albedo"], single["albedo"], atol=2e-3)
+    assert np.allclose(model.estimate(MaterialRequest.of(photo), JobContext())["albedo"], single["albedo"], atol=2e-3)
 
 
 def test_training_crop_size_comes_from_the_card() -> None:

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from texforge.server.context import JobContext
-from texforge.server.registry import UpscaleRequest
+from texforge.server.contract import JobContext, UpscaleRequest
 from texforge.server.sr.interpolate import interpolate_state_dicts
 from texforge.server.sr.upscaler import NeuralUpscaler
 
@@ -35,8 +34,8 @@ def test_detail_slider_moves_between_partners(rng: np.random.Generator) -> None:
     upscaler = NeuralUpscaler("tiny", psnr, sharp=sharp)
     assert upscaler.descriptor.detail
     image = (rng.random((8, 8, 3)) * 255).astype(np.uint8)
-    outputs = {d: upscaler.upscale(UpscaleRequest(image, 2, detail=d), JobContext()) for d in (0.0, 1.0, None)}
-    sharp_only = NeuralUpscaler("s", sharp).upscale(UpscaleRequest(image, 2), JobContext())
+    outputs = {d: upscaler.upscale(UpscaleRequest.of(image, scale=2, detail=d), JobContext()) for d in (0.0, 1.0, None)}
+    sharp_only = NeuralUpscaler("s", sharp).upscale(UpscaleRequest.of(image, scale=2), JobContext())
     np.testing.assert_array_equal(outputs[1.0], sharp_only)
     np.testing.assert_array_equal(outputs[0.0], outputs[None])
     assert not np.array_equal(outputs[0.0], outputs[1.0])

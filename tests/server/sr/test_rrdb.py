@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from texforge.server.context import JobContext
-from texforge.server.registry import UpscaleRequest
+from texforge.server.contract import JobContext, UpscaleRequest
 from texforge.server.sr.archs import detect_family, get_family
 from texforge.server.sr.archs.rrdb import RRDBParams
 from texforge.server.sr.community import CommunityModelError, load_community_upscaler
@@ -45,7 +44,7 @@ def test_plain_esrgan_pth_loads_without_spandrel(tmp_path: Path) -> None:
     image = torch.rand(1, 3, 10, 12)
     with torch.inference_mode():
         torch.testing.assert_close(upscaler.network(image), network(image))
-    result = upscaler.upscale(UpscaleRequest((image[0].permute(1, 2, 0).numpy() * 255).astype("uint8"), 4), JobContext())
+    result = upscaler.upscale(UpscaleRequest.of((image[0].permute(1, 2, 0).numpy() * 255).astype("uint8"), scale=4), JobContext())
     assert result.shape == (40, 48, 3)
 
 

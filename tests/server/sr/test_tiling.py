@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from texforge.server.context import JobCancelled, JobContext
-from texforge.server.registry import UpscaleRequest
+from texforge.server.contract import JobCancelled, JobContext, UpscaleRequest
 from texforge.server.sr.pipeline import upscale_request
 from texforge.server.sr.tiling import TileGrid, feather_weights, tile_spans, upscale_tiled_with_retry
 from texforge.server.sr.upscaler import BicubicUpscaler, NeuralUpscaler
@@ -62,7 +61,7 @@ def test_wrapped_context_reads_across_the_border() -> None:
 def test_tiled_equals_untiled(scale: int, rng: np.random.Generator) -> None:
     upscaler = NeuralUpscaler("tiny", tiny_fastsr(scale, features=8, blocks=2))
     image = (rng.random((45, 70, 3)) * 255).astype(np.uint8)
-    request = UpscaleRequest(image, scale)
+    request = UpscaleRequest.of(image, scale=scale)
     whole = upscale_request(request, upscaler.core(tile=512), JobContext())
     tiled = upscale_request(request, upscaler.core(tile=16), JobContext())
     assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 2
@@ -71,16 +70,16 @@ def test_tiled_equals_untiled(scale: int, rng: np.random.Generator) -> None:
 def test_tileable_bicubic_output_wraps_seamlessly(rng: np.random.Generator) -> None:
     image = periodic_texture(rng, 40, 56)
     core = BicubicUpscaler().core(4, tile=16)
-    output = upscale_request(UpscaleRequest(image, 4, tileable=True), core, JobContext())
+    output = upscale_request(UpscaleRequest.of(image, scale=4, tileable=True), core, JobContext())
     assert max(seam_ratios(output)) <= 1.2
-    plain = upscale_request(UpscaleRequest(image, 4, tileable=False), core, JobContext())
+    plain = upscale_request(UpscaleRequest.of(image, scale=4, tileable=False), core, JobContext())
     assert max(seam_ratios(plain)) > max(seam_ratios(output))
 
 
 def test_tileable_network_output_wraps_seamlessly(rng: np.random.Generator) -> None:
     image = periodic_texture(rng, 40, 56)
     core = NeuralUpscaler("tiny", tiny_fastsr(4, features=8, blocks=2)).core(tile=16)
-    output = upscale_request(UpscaleRequest(image, 4, tileable=True), core, JobContext())
+    output = upscale_request(UpscaleRequest.of(image, scale=4, tileable=True), core, JobContext())
     assert max(seam_ratios(output, phase=4)) <= 1.2
 
 
@@ -88,7 +87,7 @@ def test_tileable_network_output_wraps_seamlessly(rng: np.random.Generator) -> N
 def test_tileable_exact_size_output_wraps_seamlessly(target: tuple[int, int], rng: np.random.Generator) -> None:
     image = periodic_texture(rng, 40, 56)
     core = BicubicUpscaler().core(4, tile=16)
-    output = upscale_request(UpscaleRequest(image, 4, tileable=True, target_size=target), core, JobContext())
+    output = upscale_request(UpscaleRequest.of(image, scale=4, tileable=True, size=target), core, JobContext())
     assert output.shape == (target[1], target[0], 3)
     assert max(seam_ratios(output)) <= 1.2
 
@@ -97,7 +96,7 @@ def test_progress_reports_every_tile(rng: np.random.Generator) -> None:
     reports: list[tuple[int, int, str]] = []
     context = JobContext(progress_callback=lambda done, total, stage: reports.append((done, total, stage)))
     image = (rng.random((40, 40, 3)) * 255).astype(np.uint8)
-    upscale_request(UpscaleRequest(image, 2), BicubicUpscaler().core(2, tile=16), context)
+    upscale_request(UpscaleRequest.of(image, scale=2), BicubicUpscaler().core(2, tile=16), context)
     assert reports == [(i, 9, "tiles") for i in range(1, 10)]
 
 
@@ -112,7 +111,7 @@ def test_cancellation_stops_the_job(rng: np.random.Generator) -> None:
     context = JobContext(progress_callback=cancel_after_first, cancel_event=cancel)
     image = (rng.random((40, 40, 3)) * 255).astype(np.uint8)
     with pytest.raises(JobCancelled):
-        upscale_request(UpscaleRequest(image, 2), BicubicUpscaler().core(2, tile=16), context)
+        upscale_request(UpscaleRequest.of(image, scale=2), BicubicUpscaler().core(2, tile=16), context)
     assert calls == [1]
 
 

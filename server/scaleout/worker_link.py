@@ -8,9 +8,9 @@ from typing import Any
 
 import zmq
 
-from ..protocol.client import CurveClientKeys
-from ..protocol.heartbeat import set_heartbeats
-from .broker_protocol import HEARTBEAT, HEARTBEAT_S, LIVENESS, READY, control, parse_control
+from ...protocol.curve import CurveClientKeys
+from ...protocol.heartbeat import set_heartbeats
+from .control import HEARTBEAT, HEARTBEAT_S, LIVENESS, READY, control, parse_control
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,7 @@ import time
 
 import numpy as np
 
-from ..context import JobContext
-from ..registry import ModelDescriptor, UpscaleRequest
+from .contract import JobContext, ModelDescriptor, UpscaleRequest
 
 STEP_SECONDS = 0.1
 
@@ -38,7 +37,7 @@ class SlowUpscaler:
             context.progress(step, steps, "waiting")
             time.sleep(STEP_SECONDS)
         context.progress(steps, steps, "waiting")
-        return np.repeat(np.repeat(request.image, request.scale, axis=0), request.scale, axis=1)
+        return np.repeat(np.repeat(request.image, request.args.scale, axis=0), request.args.scale, axis=1)
 
 
 class FailingUpscaler:

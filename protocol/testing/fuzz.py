@@ -18,7 +18,7 @@ import msgpack
 import numpy as np
 import zmq
 
-from .constants import FINAL_REPLY_TYPES, ReplyType
+from ..constants import FINAL_REPLY_TYPES, ReplyType
 
 Frames = list[bytes]
 

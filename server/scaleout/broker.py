@@ -17,20 +17,18 @@ from typing import Any
 
 import zmq
 
-from ..protocol.codec import decode_header, encode_reply, encode_request, request_id_of
-from ..protocol.constants import QUEUED_OPS, ErrorCode, Op, ReplyType
-from ..protocol.errors import ProtocolError
-from ..protocol.heartbeat import set_heartbeats
-from ..protocol.limits import Limits
-from ..protocol.messages import Reply, Request
-from .broker_protocol import HEARTBEAT, HEARTBEAT_S, LIVENESS, READY, control, parse_control
-from .jobs import error_reply
-from .routing import Delivery, drain, send_routed, split_envelope
-from .security import CurveServer
+from ...protocol.codec import decode_header, encode_reply, encode_request, request_id_of
+from ...protocol.constants import FINAL_REPLY_TYPES, QUEUED_OPS, ErrorCode, Op, ReplyType
+from ...protocol.errors import ProtocolError
+from ...protocol.heartbeat import set_heartbeats
+from ...protocol.limits import Limits
+from ...protocol.messages import Reply, Request, error_reply
+from ..routing import Delivery, drain, send_routed, split_envelope
+from ..security import CurveServer
+from .control import HEARTBEAT, HEARTBEAT_S, LIVENESS, READY, control, parse_control
 
 log = logging.getLogger(__name__)
 
-_FINAL = (ReplyType.RESULT, ReplyType.ERROR)
 
 
 @dataclass(frozen=True)
@@ -224,7 +222,7 @@ class Broker:
         except ProtocolError:
             return
         key = (bytes(routing[0]), str(header.get("re")))
-        if header.get("type") in _FINAL and key in self._in_flight and self._in_flight[key].worker == worker.identity:
+        if header.get("type") in FINAL_REPLY_TYPES and key in self._in_flight and self._in_flight[key].worker == worker.identity:
             entry = self._in_flight.pop(key)
             worker.requests.discard(key)
             worker.jobs -= entry.queued

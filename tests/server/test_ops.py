@@ -1,4 +1,4 @@
-"""Validation of upscale/material arguments happens before a job is queued."""
+"""The ops validate requests and choose models before a job is queued."""
 
 from __future__ import annotations
 
@@ -6,14 +6,27 @@ import numpy as np
 import pytest
 
 from texforge.protocol import ErrorCode, Limits, NamedImage, ProtocolError, Request
-from texforge.server.arguments import parse_material, parse_upscale, select_model
-from texforge.server.registry import DuplicateModelError, ModelDescriptor, ModelRegistry
+from texforge.server.contract import ModelDescriptor
+from texforge.server.ops import PREPARERS
+from texforge.server.ops.common import select_model
+from texforge.server.ops.material import prepare as parse_material
+from texforge.server.ops.upscale import prepare as parse_upscale
+from texforge.server.registry import DuplicateModelError, ModelRegistry
 from texforge.server.sr.upscaler import BicubicUpscaler
 
 
 class FakeModel:
     def __init__(self, name: str, kind: str, scales: tuple[int, ...] = (), inputs: tuple[str, ...] = ("image",)):
         self.descriptor = ModelDescriptor(name=name, kind=kind, architecture="fake", scales=scales, inputs=inputs)
+
+    def upscale(self, request, context):
+        raise NotImplementedError
+
+    def estimate(self, request, context):
+        raise NotImplementedError
+
+    def field_of_view(self, request):
+        return 60.0
 
 
 @pytest.fixture
@@ -32,22 +45,22 @@ def upscale_request(**args) -> Request:
 
 
 def test_default_model_follows_the_scale(registry: ModelRegistry) -> None:
-    assert parse_upscale(upscale_request(scale=4), registry, Limits())[0].descriptor.name == "fast-x4"
-    assert parse_upscale(upscale_request(scale=2), registry, Limits())[0].descriptor.name == "fast-x2"
+    assert parse_upscale(upscale_request(scale=4), registry, Limits()).model == "fast-x4"
+    assert parse_upscale(upscale_request(scale=2), registry, Limits()).model == "fast-x2"
 
 
 def test_guide_selects_a_two_shot_model_by_default(registry: ModelRegistry) -> None:
     images = [NamedImage("flash", np.zeros((8, 8, 3), np.uint8)), NamedImage("guide", np.zeros((8, 8, 3), np.uint8))]
-    model, job = parse_material(Request("material", {}, images), registry, Limits())
-    assert model.descriptor.name == "two" and job.guide is not None
+    prepared = parse_material(Request("material", {}, images), registry, Limits())
+    assert prepared.model == "two" and prepared.request.guide is not None
     with pytest.raises(ProtocolError, match="1-shot"):
         parse_material(Request("material", {"model": "one"}, images), registry, Limits())
 
 
 def test_guide_aligned_is_a_boolean_argument(registry: ModelRegistry) -> None:
     images = [NamedImage("flash", np.zeros((8, 8, 3), np.uint8)), NamedImage("guide", np.zeros((8, 8, 3), np.uint8))]
-    assert not parse_material(Request("material", {}, images), registry, Limits())[1].guide_aligned
-    assert parse_material(Request("material", {"guide_aligned": True}, images), registry, Limits())[1].guide_aligned
+    assert not parse_material(Request("material", {}, images), registry, Limits()).request.args.guide_aligned
+    assert parse_material(Request("material", {"guide_aligned": True}, images), registry, Limits()).request.args.guide_aligned
     with pytest.raises(ProtocolError, match="guide_aligned"):
         parse_material(Request("material", {"guide_aligned": "yes"}, images), registry, Limits())
 
@@ -93,9 +106,9 @@ def flash_request(**args) -> Request:
 
 
 def test_field_of_view_is_optional_and_numbers_of_either_kind_are_taken(registry: ModelRegistry) -> None:
-    assert parse_material(flash_request(), registry, Limits())[1].fov_degrees is None
-    assert parse_material(flash_request(fov_degrees=24), registry, Limits())[1].fov_degrees == 24.0
-    assert parse_material(flash_request(fov_degrees=65.5), registry, Limits())[1].fov_degrees == 65.5
+    assert parse_material(flash_request(), registry, Limits()).request.args.fov_degrees is None
+    assert parse_material(flash_request(fov_degrees=24), registry, Limits()).request.args.fov_degrees == 24.0
+    assert parse_material(flash_request(fov_degrees=65.5), registry, Limits()).request.args.fov_degrees == 65.5
 
 
 @pytest.mark.parametrize("fov", [0.0, 4.9, 120.5, 180, "60", True])
@@ -103,3 +116,14 @@ def test_field_of_view_outside_its_range_or_not_a_number_is_refused(registry: Mo
     with pytest.raises(ProtocolError, match="fov_degrees") as excinfo:
         parse_material(flash_request(fov_degrees=fov), registry, Limits())
     assert excinfo.value.code == ErrorCode.BAD_REQUEST
+
+
+def test_every_queued_op_has_a_preparer() -> None:
+    from texforge.protocol.constants import QUEUED_OPS
+
+    assert set(PREPARERS) == set(QUEUED_OPS)
+
+
+def test_a_request_for_the_wrong_kind_of_model_says_so_in_english(registry: ModelRegistry) -> None:
+    with pytest.raises(ProtocolError, match="is a material model, not an upscale model"):
+        parse_upscale(upscale_request(model="one"), registry, Limits())

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import zmq
 
-from .codec import decode_reply, encode_request
-from .constants import ReplyType
-from .limits import CLIENT_LIMITS
-from .messages import NamedImage, Request
+from ..codec import decode_reply, encode_request
+from ..limits import CLIENT_LIMITS
+from ..messages import NamedImage, Request
 
 MIX = ("ping", "models", "small_upscale", "large_upscale", "cancel")
 
@@ -100,7 +99,7 @@ def _collect(socket: zmq.Socket, waiting: set[str], report: LoadReport, lock: th
         if not socket.poll(int(max(0.0, deadline - time.monotonic()) * 1000)):
             break
         reply = decode_reply(socket.recv_multipart(), CLIENT_LIMITS)
-        if reply.type in (ReplyType.RESULT, ReplyType.ERROR):
+        if reply.is_final:
             with lock:
                 report.finals_per_request[str(reply.re)] += 1
             outcomes.append(f"{reply.type}:{reply.body.get('code', '')}".rstrip(":"))

@@ -1,0 +1,174 @@
+"""The model contract: what a model is told, what it must return, what it may ask of the server.
+
+Models (SR networks, material estimators, baselines, diagnostics) implement `UpscaleModel` or
+`MaterialModel`; the ops (`server/ops/`) build the typed requests from validated protocol
+arguments; the registry (`server/registry.py`) only holds models by name. Nothing here knows
+about sockets or torch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..protocol.arguments import MaterialArgs, UpscaleArgs
+
+ModelKind = Literal["upscale", "material"]
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class ModelDescriptor:
+    """Everything the server and clients need to know about a model without loading it."""
+
+    name: str
+    kind: ModelKind
+    architecture: str
+    scales: tuple[int, ...] = ()
+    """Supported integer scale factors (upscale models)."""
+    supports_half: bool = False
+    """Whether fp16/bf16 inference keeps quality."""
+    tiling: bool = True
+    """Whether the model may run tile by tile (fully convolutional, bounded receptive field)."""
+    detail: bool = False
+    """Whether the model has a sharp partner for the `detail` slider."""
+    inputs: tuple[str, ...] = ("image",)
+    """Image names the model reads (`image`; or `flash`, `guide` for materials)."""
+    description: str = ""
+    card: dict[str, Any] = field(default_factory=dict)
+    """Summary of the model card: data, steps, hardware, validation scores."""
+
+    def to_wire(self) -> dict[str, Any]:
+        """The descriptor as sent in the `models` reply."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "architecture": self.architecture,
+            "scales": list(self.scales),
+            "supports_half": self.supports_half,
+            "tiling": self.tiling,
+            "detail": self.detail,
+            "inputs": list(self.inputs),
+            "description": self.description,
+            "card": self.card,
+        }
+
+
+# --- job context ----------------------------------------------------------------------
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when its client asked for `cancel`; the server answers `cancelled`."""
+
+
+def _ignore_progress(done: int, total: int, stage: str) -> None:
+    return None
+
+
+@dataclass
+class JobContext:
+    """Handed to every model call: report progress, check for cancellation, know the device.
+
+    Models call `check_cancelled()` between units of work (tiles, refinement steps) so a
+    cancel takes effect within one unit.
+    """
+
+    device: str = "cpu"
+    progress_callback: ProgressCallback = _ignore_progress
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+
+    def progress(self, done: int, total: int, stage: str) -> None:
+        """Report `done` of `total` units of the named stage."""
+        self.check_cancelled()
+        self.progress_callback(done, total, stage)
+
+    def check_cancelled(self) -> None:
+        """Raise JobCancelled if the client cancelled this job."""
+        if self.cancel_event.is_set():
+            raise JobCancelled("job cancelled by client")
+
+
+# --- upscale --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpscaleRequest:
+    """A validated upscale job: the image, its colour space and the op's arguments."""
+
+    image: np.ndarray
+    """H x W x C array, C in 1..4, dtype uint8 / uint16 / float16 / float32."""
+    args: UpscaleArgs = UpscaleArgs()
+    colorspace: str = "srgb"
+
+    @classmethod
+    def of(cls, image: np.ndarray, colorspace: str = "srgb", **arguments: Any) -> UpscaleRequest:
+        """A request from keyword arguments of `UpscaleArgs` (tests, benches, scripts)."""
+        return cls(image, UpscaleArgs(**arguments), colorspace)
+
+
+@runtime_checkable
+class UpscaleModel(Protocol):
+    """A loaded model that upscales images."""
+
+    descriptor: ModelDescriptor
+
+    def upscale(self, request: UpscaleRequest, context: JobContext) -> np.ndarray:
+        """Return the upscaled image with the input's dtype and channel count."""
+        ...
+
+
+# --- material -------------------------------------------------------------------------
+
+
+MATERIAL_MAPS: tuple[str, ...] = ("albedo", "specular", "normal", "glossiness", "roughness")
+"""Output names of every material model, in this order."""
+
+MATERIAL_MAP_COLORSPACES: dict[str, str] = {
+    "albedo": "srgb", "specular": "srgb", "normal": "data", "glossiness": "data", "roughness": "data",
+}
+"""Wire colour space of each material map (see `MaterialModel.estimate`)."""
+
+
+@dataclass(frozen=True)
+class MaterialRequest:
+    """A validated material job: one flash photo, optionally a no-flash guide photo, and the arguments."""
+
+    flash: np.ndarray
+    """H x W x C photo (C 3 or 4, alpha ignored), uint8 / uint16 / float16 / float32, sRGB."""
+    guide: np.ndarray | None = None
+    """Same surface without flash (2-shot); need not be pixel-aligned with `flash` unless
+    `args.guide_aligned`."""
+    args: MaterialArgs = MaterialArgs()
+
+    @classmethod
+    def of(cls, flash: np.ndarray, guide: np.ndarray | None = None, **arguments: Any) -> MaterialRequest:
+        """A request from keyword arguments of `MaterialArgs` (tests, benches, scripts)."""
+        return cls(flash, guide, MaterialArgs(**arguments))
+
+
+@runtime_checkable
+class MaterialModel(Protocol):
+    """A loaded model that estimates SVBRDF maps from photos."""
+
+    descriptor: ModelDescriptor
+
+    def estimate(self, request: MaterialRequest, context: JobContext) -> dict[str, np.ndarray]:
+        """Return float32 H x W x C maps in [0, 1], keyed by MATERIAL_MAPS.
+
+        albedo: 3 channels, sRGB-encoded. specular: 3 channels, sRGB-encoded.
+        normal: 3 channels, tangent space, OpenGL (+Y up), encoded (n + 1) / 2.
+        glossiness, roughness: 1 channel, linear, roughness = 1 - glossiness.
+        """
+        ...
+
+    def field_of_view(self, request: MaterialRequest) -> float:
+        """The horizontal field of view (degrees) that ``estimate`` assumes for ``request``."""
+        ...
+
+
+Model = UpscaleModel | MaterialModel
+"""Anything the registry holds."""

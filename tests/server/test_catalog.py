@@ -1,0 +1,43 @@
+"""The catalog offers the models of a weights folder under the one naming rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from texforge.server.catalog import build_registry
+from texforge.server.sr.weights import save_network
+from texforge.server.weight_files import is_offered, sharp_partner_path
+
+from .sr.conftest import tiny_fastsr
+
+
+def write_tiny_upscaler(path: Path, scale: int, seed: int = 0) -> None:
+    """A random FastSR weights file at `path`."""
+    import torch
+
+    torch.manual_seed(seed)
+    loaded = tiny_fastsr(scale)
+    save_network(path, loaded.network, loaded.family, scale, loaded.hparams, {"seed": seed})
+
+
+def test_build_registry_pairs_the_sharp_partner_named_by_the_rule(tmp_path: Path) -> None:
+    write_tiny_upscaler(tmp_path / "fast-x4.safetensors", 4, seed=1)
+    write_tiny_upscaler(sharp_partner_path("fast-x4", tmp_path), 4, seed=2)
+    write_tiny_upscaler(tmp_path / "fast-x2.safetensors", 2, seed=3)
+    registry = build_registry("cpu", weights_dir=tmp_path)
+    names = [d.name for d in registry.descriptors()]
+    assert "fast-x4-sharp" not in names
+    assert registry.get("fast-x4").descriptor.detail is True
+    assert registry.get("fast-x2").descriptor.detail is False
+    assert registry.default_name("upscale") == "fast-x4"
+
+
+def test_an_empty_weights_folder_still_offers_the_baselines(tmp_path: Path) -> None:
+    names = [d.name for d in build_registry("cpu", weights_dir=tmp_path).descriptors()]
+    assert names == ["bicubic", "heuristic"]
+
+
+def test_partners_and_training_states_are_not_models_of_their_own() -> None:
+    assert is_offered(Path("fast-x4.safetensors"))
+    assert not is_offered(Path("fast-x4-sharp.safetensors"))
+    assert not is_offered(Path("material-1shot.state.safetensors"))
