@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safetensors import safe_open
 
-from .contract import UpscaleModel
-from .material.models import HeuristicMaterialModel, NeuralMaterialModel
-from .material.weights import FORMAT as MATERIAL_FORMAT
-from .sr.archs import FAMILIES
-from .sr.community import CommunityModelError, load_community_upscaler
-from .sr.upscaler import BicubicUpscaler, NeuralUpscaler
-from .sr.weights import ARCH_KEY
+from .contract import MaterialModel, UpscaleModel
+
+if TYPE_CHECKING:
+    from .sr.upscaler import NeuralUpscaler
+
+# The naming rule (first half) is also what the trainers use to place their state files, so this
+# module imports the model code (second half) only inside the functions that load models: a
+# trainer of one half must not import the other half.
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,11 @@ def model_path(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
 def sharp_partner_path(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
     """Where the sharp partner of upscaler `name` lives (whether or not it exists)."""
     return model_path(name + SHARP_SUFFIX, weights_dir)
+
+
+def state_path(out: Path) -> Path:
+    """The training state file next to the output weights `out`."""
+    return out.with_name(out.name.removesuffix(MODEL_SUFFIX) + STATE_SUFFIX)
 
 
 def model_name(path: Path) -> str:
@@ -63,16 +70,23 @@ def _metadata(path: Path) -> dict[str, str]:
 
 def is_sr_weights(path: Path) -> bool:
     """Whether a weights file holds one of our super-resolution families (by its metadata)."""
+    from .sr.archs import FAMILIES
+    from .sr.weights import ARCH_KEY
+
     return _metadata(path).get(ARCH_KEY) in {family.name for family in FAMILIES}
 
 
 def is_material_weights(path: Path) -> bool:
     """Whether a weights file holds a material network (by its metadata)."""
-    return _metadata(path).get("format") == MATERIAL_FORMAT
+    from .material.weights import FORMAT
+
+    return _metadata(path).get("format") == FORMAT
 
 
 def load_upscaler_file(path: Path, name: str | None = None, device: str = "cpu") -> NeuralUpscaler:
     """An upscaler from one of our weights files, paired with its sharp partner when one exists."""
+    from .sr.upscaler import NeuralUpscaler
+
     partner = sharp_partner_path(model_name(path), path.parent)
     return NeuralUpscaler.from_file(path, name=name or model_name(path), device=device,
                                     sharp_path=partner if partner.is_file() else None)
@@ -89,9 +103,11 @@ def shipped_material_files(weights_dir: Path = WEIGHTS_DIR) -> list[Path]:
 
 
 def shipped_material_models(device: str = "cpu", weights_dir: Path = WEIGHTS_DIR,
-                            include_heuristic: bool = True) -> list[NeuralMaterialModel | HeuristicMaterialModel]:
+                            include_heuristic: bool = True) -> list[MaterialModel]:
     """The packaged material networks, then the heuristic; a file that fails to load is logged and skipped."""
-    models: list[NeuralMaterialModel | HeuristicMaterialModel] = []
+    from .material.models import HeuristicMaterialModel, NeuralMaterialModel
+
+    models: list[MaterialModel] = []
     for path in shipped_material_files(weights_dir):
         try:
             models.append(NeuralMaterialModel.from_file(path, device, name=model_name(path)))
@@ -104,6 +120,9 @@ def shipped_material_models(device: str = "cpu", weights_dir: Path = WEIGHTS_DIR
 
 def load_upscaler(name_or_path: str, device: str = "cpu", weights_dir: Path = WEIGHTS_DIR) -> UpscaleModel:
     """`bicubic`, a shipped model name (`fast-x4`), or a path to a weights file (benches, scripts)."""
+    from .sr.community import CommunityModelError, load_community_upscaler
+    from .sr.upscaler import BicubicUpscaler
+
     if name_or_path == "bicubic":
         return BicubicUpscaler(device=device)
     path = Path(name_or_path)

@@ -1,30 +1,31 @@
 """Train a material network on procedural SVBRDFs: ``texforge train material ...``.
 
 Every step draws a fresh batch of procedural materials and photos from ``(seed, step)``, so
-a run is reproducible and ``--resume`` continues exactly where a checkpoint stopped. The
-optimiser state lives next to the weights in ``FILE.state.safetensors`` (tensors only).
-With ``--ema DECAY`` the saved and validated weights are an exponential moving average of the
-trained ones (Polyak averaging), which stay in the state file so that a resume continues both.
-Validation runs on held-out generated materials (another seed range) and, with ``--val DIR``,
-on Deschaintre-format strips.
+a run is reproducible and ``--resume`` continues exactly where the last checkpoint stopped
+(optimiser and trained weights in ``FILE.state.safetensors``; see
+``texforge.server.training.checkpoint``). With ``--ema DECAY`` the saved and validated weights
+are an exponential moving average of the trained ones. Validation runs on held-out generated
+materials (another seed range) and, with ``--val DIR``, on Deschaintre-format strips.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import json
 import logging
-import math
-import platform
-import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
+from torch import nn
 
+from ..training.cards import training_card
+from ..training.config import RunConfig, add_run_arguments
+from ..training.loop import configure_torch, run_loop, start
+from ..training.precision import forward_fp32
+from ..training.state import TrainingState
 from .exemplars import load_exemplar, maps_from_tiles, random_exemplar_crop, read_tiles
 from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
 from .network import MaterialNet, NetworkConfig, load_grown_state
@@ -40,12 +41,10 @@ VALIDATION_SEED = 1_000_000_007
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``texforge train material``."""
+    # warm-up 0 and a floor of 0.05 keep the schedule of the shipped models' runs: cosine, floored at 5 %
+    add_run_arguments(parser, steps=2000, lr=2e-4, batch=4, crop=TRAINING_CROP_SIZE, warmup=0, min_lr_ratio=0.05,
+                      val_every=200, log_every=50)
     parser.add_argument("--shots", type=int, choices=(1, 2), default=1, help="1: flash; 2: flash + guide")
-    parser.add_argument("--steps", type=int, default=2000, help="total optimisation steps")
-    parser.add_argument("--out", type=Path, required=True, help="output FILE.safetensors")
-    parser.add_argument("--resume", action="store_true", help="continue from --out and its .state file")
-    parser.add_argument("--init", type=Path, default=None,
-                        help="start from these weights (same architecture), with a fresh optimiser and schedule")
     parser.add_argument("--map-loss", choices=MAP_LOSSES, default="l1",
                         help="per-map loss: l1 (median) or rmse (mean; what RMSE benchmarks reward)")
     parser.add_argument("--exemplars", type=Path, nargs="+", default=[],
@@ -54,54 +53,65 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of each batch drawn from --exemplars instead of the procedural generator")
     parser.add_argument("--metal-share", type=float, default=METAL_SHARE,
                         help="probability that a procedural material is a metal")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
-    parser.add_argument("--val-every", type=int, default=200, help="validate and checkpoint every N steps")
     parser.add_argument("--val", type=Path, default=None, help="folder of Deschaintre sample_*.png strips")
-    parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--size", type=int, default=TRAINING_CROP_SIZE, help="training crop size in pixels")
-    parser.add_argument("--lr", type=float, default=2e-4)
-    parser.add_argument("--render-weight", type=float, default=1.0)
+    parser.add_argument("--render-weight", type=float, default=1.0, help="weight of the rendering loss")
     parser.add_argument("--renders", type=int, default=4, help="random renders per step in the rendering loss")
-    parser.add_argument("--base-channels", type=int, default=16)
-    parser.add_argument("--max-channels", type=int, default=128)
-    parser.add_argument("--depth", type=int, default=5)
-    parser.add_argument("--global-dim", type=int, default=64)
+    parser.add_argument("--base-channels", type=int, default=16, help="channels of the first U-Net stage")
+    parser.add_argument("--max-channels", type=int, default=128, help="channel cap of the deeper stages")
+    parser.add_argument("--depth", type=int, default=5, help="U-Net stages")
+    parser.add_argument("--global-dim", type=int, default=64, help="width of the global-feature track")
     parser.add_argument("--photo-skip", action="store_true", help="the output head also sees the input photos")
-    parser.add_argument("--ema", type=float, default=0.0,
-                        help="save an exponential moving average of the weights with this decay (0: off; e.g. 0.999)")
-    parser.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this wall time")
     parser.add_argument("--exposure", type=float, nargs=2, default=list(CaptureJitter.exposure),
                         metavar=("LOW", "HIGH"), help="range of the training photos' exposure")
     parser.add_argument("--roughness-curve", type=float, nargs=2, default=list(CaptureJitter.roughness_curve),
                         metavar=("LOW", "HIGH"),
                         help="range of p: photos rendered with roughness r^p, labels keep r (1 1: off)")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", help="accepted for old command lines; training runs on the CPU")
 
 
-def _state_path(out: Path) -> Path:
-    return out.with_name(out.name.replace(".safetensors", "") + ".state.safetensors")
+@dataclass(frozen=True)
+class MaterialTrainConfig:
+    """Everything ``texforge train material`` was asked for, checked once."""
+
+    run: RunConfig
+    shots: int
+    """1: flash photo; 2: flash + guide."""
+    network: NetworkConfig
+    map_loss: str
+    exemplars: tuple[Path, ...]
+    exemplar_fraction: float
+    metal_share: float
+    val: Path | None
+    """Folder of Deschaintre strips to validate on (1-shot only)."""
+    render_weight: float
+    renders: int
+    jitter: CaptureJitter
+    """Capture ranges of the training photos."""
+    device: str
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace) -> MaterialTrainConfig:
+        """The config of a namespace parsed with ``add_arguments``'s options; ValueError names a bad option."""
+        network = NetworkConfig(in_channels=3 * args.shots, base_channels=args.base_channels,
+                                max_channels=args.max_channels, depth=args.depth, global_dim=args.global_dim,
+                                photo_skip=int(args.photo_skip))
+        return cls(RunConfig.from_namespace(args), args.shots, network, args.map_loss, tuple(args.exemplars),
+                   args.exemplar_fraction, args.metal_share, args.val, args.render_weight, args.renders,
+                   capture_jitter(args), args.device)
 
 
-def _network_config(args: argparse.Namespace) -> NetworkConfig:
-    return NetworkConfig(in_channels=3 * args.shots, base_channels=args.base_channels,
-                         max_channels=args.max_channels, depth=args.depth, global_dim=args.global_dim,
-                         photo_skip=int(args.photo_skip))
-
-
-def training_batch(args: argparse.Namespace, step: int, setup: CaptureSetup,
-                   exemplars: list[SVBRDF] | None = None,
-                   jitter: CaptureJitter | None = None) -> tuple[torch.Tensor, SVBRDF]:
+def training_batch(config: MaterialTrainConfig, step: int, setup: CaptureSetup,
+                   exemplars: list[SVBRDF] | None = None) -> tuple[torch.Tensor, SVBRDF]:
     """Network input and target maps of one step; depends only on (seed, step), the exemplars and
-    the capture ranges (`jitter`, read from `args` when not given)."""
-    seed = args.seed * 10_000_019 + step
+    the capture ranges."""
+    seed = config.run.seed * 10_000_019 + step
     g = torch.Generator().manual_seed(seed)
     if exemplars:
-        maps = _mixed_batch(args, seed, exemplars, g)
+        maps = _mixed_batch(config, seed, exemplars, g)
     else:
-        maps = generate_batch(args.batch, args.size, seed, args.metal_share)
-    flash, guide = render_capture(maps, g, setup, jitter or capture_jitter(args))
-    photos = flash if args.shots == 1 else torch.cat([flash, guide], dim=1)
+        maps = generate_batch(config.run.batch, config.run.crop, seed, config.metal_share)
+    flash, guide = render_capture(maps, g, setup, config.jitter)
+    photos = flash if config.shots == 1 else torch.cat([flash, guide], dim=1)
     return photos, maps
 
 
@@ -118,86 +128,30 @@ def _checked_range(values: list[float], option: str) -> tuple[float, float]:
     return low, high
 
 
-def _mixed_batch(args: argparse.Namespace, seed: int, exemplars: list[SVBRDF], g: torch.Generator) -> SVBRDF:
+def _mixed_batch(config: MaterialTrainConfig, seed: int, exemplars: list[SVBRDF], g: torch.Generator) -> SVBRDF:
     """Each item an augmented exemplar crop with probability ``--exemplar-fraction``, else the
     procedural material ``generate_batch`` would have put there (only those are generated)."""
     items = []
-    for index in range(args.batch):
-        if float(torch.rand((), generator=g)) < args.exemplar_fraction:
+    for index in range(config.run.batch):
+        if float(torch.rand((), generator=g)) < config.exemplar_fraction:
             exemplar = exemplars[int(torch.randint(len(exemplars), (), generator=g))]
-            items.append(random_exemplar_crop(exemplar, args.size, g))
+            items.append(random_exemplar_crop(exemplar, config.run.crop, g))
         else:
-            items.append(batch_material(seed, index, args.size, args.metal_share))
+            items.append(batch_material(seed, index, config.run.crop, config.metal_share))
     return SVBRDF.from_stacked(torch.cat([item.stacked() for item in items], dim=0))
 
 
-def training_loss(net: MaterialNet, photos: torch.Tensor, maps: SVBRDF, args: argparse.Namespace,
+def training_loss(net: MaterialNet, photos: torch.Tensor, maps: SVBRDF, config: MaterialTrainConfig,
                   step: int) -> tuple[torch.Tensor, dict[str, float]]:
-    """Sum of map L1 losses and the weighted rendering loss."""
-    predicted = net(photos)
-    per_map = map_losses(predicted, maps, args.map_loss)
-    g = torch.Generator().manual_seed(args.seed * 7919 + step)
-    render = rendering_loss(predicted, maps, random_lighting(photos.shape[0], args.renders, g))
-    total = sum(per_map.values()) + args.render_weight * render
+    """Sum of the per-map losses and the weighted rendering loss (forward pass in bf16 with ``--bf16``)."""
+    predicted = forward_fp32(net, photos, config.run.bf16)
+    per_map = map_losses(predicted, maps, config.map_loss)
+    g = torch.Generator().manual_seed(config.run.seed * 7919 + step)
+    render = rendering_loss(predicted, maps, random_lighting(photos.shape[0], config.renders, g))
+    total = sum(per_map.values()) + config.render_weight * render
     logs = {name: float(v.detach()) for name, v in per_map.items()}
     logs["render"] = float(render.detach())
     return total, logs
-
-
-class WeightAverage:
-    """Exponential moving average of a network's weights.
-
-    Small batches make single checkpoints of the material network noisy: how it reads a given
-    material swings from one validation to the next. The average over the last ~1/(1-decay)
-    steps is the smoother estimate of the same training run.
-    """
-
-    def __init__(self, net: MaterialNet, decay: float) -> None:
-        if not 0.0 < decay < 1.0:
-            raise ValueError(f"--ema decay must lie in (0, 1), got {decay}")
-        self.decay = decay
-        self.net = copy.deepcopy(net)
-        self.net.requires_grad_(False)
-
-    @torch.no_grad()
-    def update(self, net: MaterialNet) -> None:
-        """Move the average a step of ``1 - decay`` towards ``net``'s current weights."""
-        for averaged, current in zip(self.net.state_dict().values(), net.state_dict().values()):
-            if averaged.is_floating_point():
-                averaged.lerp_(current, 1.0 - self.decay)
-            else:
-                averaged.copy_(current)
-
-
-RAW_WEIGHTS_PREFIX = "net."
-"""State-file prefix of the trained (not averaged) weights when ``--ema`` is on."""
-
-
-def _save_state(path: Path, optimiser: torch.optim.Optimizer, step: int, elapsed: float,
-                raw_net: MaterialNet | None = None) -> None:
-    tensors: dict[str, torch.Tensor] = {}
-    if raw_net is not None:
-        tensors.update({RAW_WEIGHTS_PREFIX + k: v.contiguous() for k, v in raw_net.state_dict().items()})
-    for index, state in optimiser.state_dict()["state"].items():
-        for key, value in state.items():
-            tensors[f"{index}.{key}"] = torch.as_tensor(value).clone().reshape(-1) if key == "step" else value.contiguous()
-    save_file(tensors, str(path), metadata={"step": str(step), "elapsed": str(elapsed)})
-
-
-def _load_state(path: Path, optimiser: torch.optim.Optimizer, raw_net: MaterialNet | None = None) -> tuple[int, float]:
-    with safe_open(str(path), framework="pt", device="cpu") as handle:
-        meta = handle.metadata() or {}
-        tensors = {name: handle.get_tensor(name) for name in handle.keys()}
-    raw = {k[len(RAW_WEIGHTS_PREFIX):]: tensors.pop(k) for k in list(tensors) if k.startswith(RAW_WEIGHTS_PREFIX)}
-    if raw_net is not None and raw:
-        raw_net.load_state_dict(raw)
-    state_dict = optimiser.state_dict()
-    for name, tensor in tensors.items():
-        index, key = name.split(".", 1)
-        value = tensor.reshape(()) if key == "step" else tensor
-        state_dict["state"].setdefault(int(index), {})[key] = value
-    optimiser.load_state_dict(state_dict)
-    return int(meta.get("step", "0")), float(meta.get("elapsed", "0"))
 
 
 @torch.no_grad()
@@ -246,85 +200,63 @@ def validate_strips(net: MaterialNet, folder: Path, setup: CaptureSetup) -> dict
 
 def run(args: argparse.Namespace) -> int:
     """Train according to ``args`` (see ``add_arguments``); returns a process exit code."""
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
+    config = MaterialTrainConfig.from_namespace(args)  # first, so that bad options are refused at once
+    configure_torch(config.run)
     setup = CaptureSetup()
-    jitter = capture_jitter(args)  # before any work, so that bad ranges are refused at once
-    net = MaterialNet(_network_config(args))
-    optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
-    step, elapsed = 0, 0.0
-    if args.init is not None:
-        load_grown_state(net, load_model(args.init)[0])
-        logger.info("initialised from %s", args.init)
-    resuming = args.resume and args.out.exists()
-    if resuming:
-        net.load_state_dict(load_model(args.out)[0].state_dict())
-    # with --ema, --out holds the average (copied into it here); the state file holds the trained weights
-    average = WeightAverage(net, args.ema) if args.ema > 0 else None
-    if resuming:
-        if _state_path(args.out).exists():
-            step, elapsed = _load_state(_state_path(args.out), optimiser, net if average else None)
-        logger.info("resumed from %s at step %d", args.out, step)
-    exemplars = [load_exemplar(path) for path in args.exemplars]
+    net = MaterialNet(config.network)
+    state = TrainingState(net, torch.optim.Adam(net.parameters(), lr=config.run.lr))
+    carried = start(config.run, state, _read_weights, load_grown_state)
+    exemplars = [load_exemplar(path) for path in config.exemplars]
     net.train()
-    started = time.monotonic() - elapsed
-    history: dict[str, Any] = {}
-    running: dict[str, float] = {}
-    while step < args.steps:
-        lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
-        for group in optimiser.param_groups:
-            group["lr"] = max(lr, args.lr * 0.05)
-        photos, maps = training_batch(args, step, setup, exemplars, jitter)
-        loss, logs = training_loss(net, photos, maps, args, step)
-        optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        optimiser.step()
-        if average is not None:
-            average.update(net)
-        step += 1
-        running = {k: 0.9 * running.get(k, v) + 0.1 * v for k, v in logs.items()}
-        out_of_time = args.max_minutes > 0 and time.monotonic() - started > args.max_minutes * 60
-        if step % args.val_every == 0 or step == args.steps or out_of_time:
-            history = _checkpoint(net, average, optimiser, args, setup, step, time.monotonic() - started, running)
-        if out_of_time:
-            logger.info("time limit reached at step %d", step)
-            break
-    logger.info("done: %s", json.dumps(history))
+    step = partial(_step, config, state, setup, exemplars)
+    run_loop(config.run, state, step, partial(_publish, config, state, setup, carried))
     return 0
 
 
-def _checkpoint(net: MaterialNet, average: WeightAverage | None, optimiser: torch.optim.Optimizer,
-                args: argparse.Namespace, setup: CaptureSetup, step: int, elapsed: float,
-                running: dict[str, float]) -> dict[str, Any]:
-    shipped = average.net if average is not None else net
-    scores = {"generated": validate_generated(shipped, args.shots, setup)}
-    if args.val is not None and args.shots == 1:
-        scores["strips"] = validate_strips(shipped, args.val, setup)
-    data = (f"procedural generator (texforge.server.material.procedural), seed {args.seed}, "
-            f"{args.size}px crops, batch {args.batch}, metal share {args.metal_share:g}")
-    jitter = capture_jitter(args)
+def _read_weights(path: Path) -> tuple[nn.Module, Mapping[str, Any]]:
+    net, _capture, card = load_model(path)
+    return net, card
+
+
+def _step(config: MaterialTrainConfig, state: TrainingState, setup: CaptureSetup, exemplars: list[SVBRDF],
+          step: int) -> dict[str, float]:
+    photos, maps = training_batch(config, step, setup, exemplars)
+    loss, logs = training_loss(state.network, photos, maps, config, step)
+    state.optimiser.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(state.network.parameters(), 1.0)
+    state.optimiser.step()
+    return logs
+
+
+def _publish(config: MaterialTrainConfig, state: TrainingState, setup: CaptureSetup, carried: list[dict[str, Any]],
+             net: nn.Module, losses: Mapping[str, float]) -> None:
+    """Validate ``net`` (a ``MaterialNet``) and write it with its card to --out."""
+    scores = {"generated": validate_generated(net, config.shots, setup)}
+    if config.val is not None and config.shots == 1:
+        scores["strips"] = validate_strips(net, config.val, setup)
+    fields = {
+        "data": _data_description(config),
+        "shots": config.shots,
+        "crop_size": config.run.crop,
+        "map_loss": config.map_loss,
+        "validation": {k: {n: round(v, 4) for n, v in s.items()} for k, s in scores.items()},
+        "train_loss": {k: round(v, 4) for k, v in losses.items()},
+    }
+    save_model(config.run.out, net, setup, training_card(config.run, state.step, state.elapsed, fields, carried))
+    logger.info("step %d (%.0fs) val %s", state.step, state.elapsed, fields["validation"])
+
+
+def _data_description(config: MaterialTrainConfig) -> str:
+    run, jitter = config.run, config.jitter
+    data = (f"procedural generator (texforge.server.material.procedural), seed {run.seed}, "
+            f"{run.crop}px crops, batch {run.batch}, metal share {config.metal_share:g}")
     data += (f"; photos at exposure {jitter.exposure[0]:g}-{jitter.exposure[1]:g}, "
              f"roughness curve r^p with p {jitter.roughness_curve[0]:g}-{jitter.roughness_curve[1]:g}")
-    if args.exemplars:
-        data += (f"; {args.exemplar_fraction:.0%} augmented crops of exemplar map sets "
-                 + ", ".join(path.name for path in args.exemplars))
-    card = {
-        "data": data,
-        "shots": args.shots,
-        "crop_size": args.size,
-        "steps": step,
-        "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} thread(s)",
-        "wall_time_s": round(elapsed, 1),
-        "weight_average": f"exponential moving average, decay {args.ema:g}" if average is not None else "none",
-        "validation": {k: {n: round(v, 4) for n, v in s.items()} for k, s in scores.items()},
-        "train_loss": {k: round(v, 4) for k, v in running.items()},
-    }
-    save_model(args.out, shipped, setup, card)
-    _save_state(_state_path(args.out), optimiser, step, elapsed, net if average is not None else None)
-    logger.info("step %d (%.0fs) loss %s val %s", step, elapsed, card["train_loss"], card["validation"])
-    return card
+    if config.exemplars:
+        data += (f"; {config.exemplar_fraction:.0%} augmented crops of exemplar map sets "
+                 + ", ".join(path.name for path in config.exemplars))
+    return data
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,8 +3,9 @@
     python -m texforge.server.sr.train --data DIR [DIR ...] --val DIR --scale 4 \
         --arch fastsr --steps 20000 --out fast-x4.safetensors
 
-Resumable: every validation writes `OUT.ckpt.safetensors` (model, optimizer and torch RNG
-state) and `OUT.ckpt.json` (step, elapsed time, numpy RNG state); pass it back with --resume.
+Resumable: every validation writes the output and `OUT.state.safetensors` (optimisers, the
+discriminator, RNG states, step and time; see `texforge.server.training.checkpoint`); run the
+same command again with --resume to continue.
 """
 
 from __future__ import annotations
@@ -12,19 +13,22 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
-import platform
 import sys
-import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ..training.cards import training_card
+from ..training.config import RunConfig, add_run_arguments
+from ..training.loop import configure_torch, run_loop, start
+from ..training.precision import forward_fp32
+from ..training.state import TrainingState
 from .archs import ArchFamily, get_family
 from .data import CropSampler, list_images, load_images, load_rgb
 from .discriminator import Discriminator
@@ -34,170 +38,147 @@ from .weights import load_network, save_network
 
 logger = logging.getLogger(__name__)
 
+DISCRIMINATOR = "discriminator"
+"""Name of the GAN discriminator (and its optimiser) in the state file."""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of `texforge train sr` on `parser`."""
+    add_run_arguments(parser, lr=1e-3, batch=16, crop=48, warmup=200, min_lr_ratio=0.01, val_every=1000,
+                      log_every=100)
     parser.add_argument("--data", nargs="+", required=True, help="folders of HR training images")
     parser.add_argument("--val", help="folder of HR validation images (PSNR/SSIM-Y in the log)")
-    parser.add_argument("--scale", type=int, choices=(2, 3, 4), required=True)
+    parser.add_argument("--scale", type=int, choices=(2, 3, 4), required=True, help="upscaling factor")
     parser.add_argument("--arch", default="fastsr", help="network family (fastsr, edsr, srcae, rrdb)")
     parser.add_argument("--hparams", default="{}", help="JSON object of family hyper-parameters")
-    parser.add_argument("--steps", type=int, required=True)
-    parser.add_argument("--out", required=True, help="output .safetensors file")
-    parser.add_argument("--crop", type=int, default=48, help="LR crop size in pixels")
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (cosine decay)")
-    parser.add_argument("--min-lr-ratio", type=float, default=0.01)
-    parser.add_argument("--warmup", type=int, default=200, help="linear warm-up steps")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
-    parser.add_argument("--resume", help="checkpoint written by an earlier run (OUT.ckpt.safetensors)")
-    parser.add_argument("--init", help="start from these weights (matching tensors only; required by --gan)")
-    parser.add_argument("--val-every", type=int, default=1000)
-    parser.add_argument("--log-every", type=int, default=100)
-    parser.add_argument("--loss", choices=("l1", "mse"), default="l1")
+    parser.add_argument("--loss", choices=("l1", "mse"), default="l1", help="pixel loss")
     parser.add_argument("--hfen", type=float, default=0.0, help="weight of the HFEN loss")
-    parser.add_argument("--hfen-norm", choices=("l1", "l2"), default="l1")
-    parser.add_argument("--degrade", choices=("bicubic", "realistic"), default="bicubic")
-    parser.add_argument("--gan", action="store_true", help="relativistic adversarial fine-tune (sharp variant)")
-    parser.add_argument("--gan-weight", type=float, default=5e-3)
-    parser.add_argument("--time-limit", type=float, default=0.0,
-                        help="minutes; stop early and follow the LR schedule by time when it binds")
+    parser.add_argument("--hfen-norm", choices=("l1", "l2"), default="l1", help="norm of the HFEN loss")
+    parser.add_argument("--degrade", choices=("bicubic", "realistic"), default="bicubic",
+                        help="how LR crops are made from HR ones")
+    parser.add_argument("--gan", action="store_true",
+                        help="relativistic adversarial fine-tune (sharp variant); needs --init (matching tensors)")
+    parser.add_argument("--gan-weight", type=float, default=5e-3, help="weight of the adversarial loss")
 
 
-@dataclass
-class TrainState:
-    """What a run needs besides its arguments; persisted in checkpoints."""
+@dataclass(frozen=True)
+class SRTrainConfig:
+    """Everything `texforge train sr` was asked for, checked once."""
 
-    network: nn.Module
+    run: RunConfig
+    data: tuple[str, ...]
+    """Folders of HR training images."""
+    val: str | None
+    """Folder of HR validation images."""
+    scale: int
     family: ArchFamily
     hparams: Any
-    optimizer: torch.optim.Optimizer
-    rng: np.random.Generator
-    step: int = 0
-    elapsed: float = 0.0
-    discriminator: nn.Module | None = None
-    d_optimizer: torch.optim.Optimizer | None = None
+    """The family's hyper-parameter dataclass."""
+    loss: str
+    hfen: float
+    hfen_norm: str
+    degrade: str
+    gan: bool
+    gan_weight: float
+
+    def __post_init__(self) -> None:
+        if self.gan and self.run.init is None:
+            raise ValueError("--gan needs --init PSNR_MODEL")
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace) -> SRTrainConfig:
+        """The config of a namespace parsed with `add_arguments`'s options."""
+        family = get_family(args.arch)
+        hparams = json.loads(args.hparams)
+        if not isinstance(hparams, dict):
+            raise ValueError(f"--hparams must be a JSON object, got {args.hparams!r}")
+        return cls(RunConfig.from_namespace(args), tuple(args.data), args.val, args.scale, family,
+                   family.hparams_from_dict(hparams), args.loss, args.hfen, args.hfen_norm, args.degrade,
+                   args.gan, args.gan_weight)
 
 
 def run(args: argparse.Namespace) -> int:
     """Train as `args` says; return a process exit status."""
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    state = _initial_state(args)
-    sampler = CropSampler(load_images(args.data), args.scale, args.crop, args.degrade, state.rng)
-    val_images = _load_validation(args.val, args.scale) if args.val else []
+    config = SRTrainConfig.from_namespace(args)
+    configure_torch(config.run)
+    rng = np.random.default_rng(config.run.seed)
+    state = _initial_state(config, rng)
+    carried = start(config.run, state, _read_weights, _adopt_matching)
+    sampler = CropSampler(load_images(config.data), config.scale, config.run.crop, config.degrade, rng)
+    val_images = _load_validation(config.val, config.scale) if config.val else []
     if val_images:
-        logger.info("validation bicubic: %s", _format_scores(_bicubic_scores(val_images, args.scale)))
-    scores = _train_loop(args, state, sampler, val_images)
-    _save_output(args, state, scores)
-    logger.info("wrote %s", args.out)
+        logger.info("validation bicubic: %s", _format_scores(_bicubic_scores(val_images, config.scale)))
+    step = partial(_gan_step if config.gan else _step, config, state, sampler)
+    run_loop(config.run, state, step, partial(_publish, config, state, val_images, carried))
+    logger.info("wrote %s", config.run.out)
     return 0
 
 
-def _initial_state(args: argparse.Namespace) -> TrainState:
-    family = get_family(args.arch)
-    hparams = family.hparams_from_dict(json.loads(args.hparams))
-    network = family.build(args.scale, hparams)
-    if args.init:
-        _load_matching(network, args.init)
-    optimizer = torch.optim.Adam(network.parameters(), lr=args.lr, betas=(0.9, 0.99))
-    state = TrainState(network, family, hparams, optimizer, np.random.default_rng(args.seed))
-    if args.gan:
-        if not args.init:
-            raise ValueError("--gan needs --init PSNR_MODEL")
-        state.discriminator = Discriminator()
-        state.d_optimizer = torch.optim.Adam(state.discriminator.parameters(), lr=args.lr, betas=(0.9, 0.99))
-    if args.resume:
-        _load_checkpoint(state, args.resume)
+def _initial_state(config: SRTrainConfig, rng: np.random.Generator) -> TrainingState:
+    network = config.family.build(config.scale, config.hparams).to(memory_format=torch.channels_last)
+    optimiser = torch.optim.Adam(network.parameters(), lr=config.run.lr, betas=(0.9, 0.99))
+    state = TrainingState(network, optimiser, numpy_rng=rng)
+    if config.gan:
+        discriminator = Discriminator()
+        state.extra_modules[DISCRIMINATOR] = discriminator
+        state.extra_optimisers[DISCRIMINATOR] = torch.optim.Adam(discriminator.parameters(), lr=config.run.lr,
+                                                                 betas=(0.9, 0.99))
     return state
 
 
-def _load_matching(network: nn.Module, path: str) -> None:
-    """Copy every tensor of `path` whose name and shape match (x2 -> x4 transfer, GAN init)."""
-    source = load_network(path).network.state_dict()
+def _read_weights(path: Path) -> tuple[nn.Module, Mapping[str, Any]]:
+    loaded = load_network(path)
+    return loaded.network, loaded.card
+
+
+def _adopt_matching(network: nn.Module, source: nn.Module) -> None:
+    """Copy every tensor of `source` whose name and shape match (x2 -> x4 transfer, GAN init)."""
     target = network.state_dict()
-    matching = {k: v for k, v in source.items() if k in target and target[k].shape == v.shape}
+    matching = {k: v for k, v in source.state_dict().items() if k in target and target[k].shape == v.shape}
     network.load_state_dict(matching, strict=False)
-    logger.info("initialised %d of %d tensors from %s", len(matching), len(target), path)
+    logger.info("initialised %d of %d tensors", len(matching), len(target))
 
 
-def _learning_rate(args: argparse.Namespace, step: int, elapsed: float) -> float:
-    progress = step / args.steps
-    if args.time_limit > 0:
-        progress = max(progress, elapsed / (args.time_limit * 60))
-    warm = min(1.0, (step + 1) / max(args.warmup, 1))
-    cosine = args.min_lr_ratio + (1 - args.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-    return args.lr * warm * cosine
-
-
-def _finished(args: argparse.Namespace, state: TrainState) -> bool:
-    out_of_time = args.time_limit > 0 and state.elapsed >= args.time_limit * 60
-    return state.step >= args.steps or out_of_time
-
-
-def _train_loop(
-    args: argparse.Namespace, state: TrainState, sampler: CropSampler, val_images: list[np.ndarray]
-) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    running = 0.0
-    started = time.perf_counter() - state.elapsed
-    while not _finished(args, state):
-        lr = _learning_rate(args, state.step, state.elapsed)
-        for group in state.optimizer.param_groups:
-            group["lr"] = lr
-        lr_batch, hr_batch = sampler.batch(args.batch)
-        running += _gan_step(args, state, lr_batch, hr_batch) if args.gan else _step(args, state, lr_batch, hr_batch)
-        state.step += 1
-        state.elapsed = time.perf_counter() - started
-        if state.step % args.log_every == 0:
-            logger.info("step %d loss %.5f lr %.2e %.1f min", state.step, running / args.log_every, lr,
-                        state.elapsed / 60)
-            running = 0.0
-        if state.step % args.val_every == 0 or _finished(args, state):
-            scores = _validate(args, state, val_images)
-            _save_checkpoint(args, state)
-            _save_output(args, state, scores)
-    return scores
-
-
-def _content_loss(args: argparse.Namespace, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    loss = pixel_loss(output, target, args.loss)
-    if args.hfen > 0:
-        loss = loss + args.hfen * hfen(output, target, args.hfen_norm)
+def _content_loss(config: SRTrainConfig, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    loss = pixel_loss(output, target, config.loss)
+    if config.hfen > 0:
+        loss = loss + config.hfen * hfen(output, target, config.hfen_norm)
     return loss
 
 
-def _step(args: argparse.Namespace, state: TrainState, lr_batch: torch.Tensor, hr_batch: torch.Tensor) -> float:
+def _forward(config: SRTrainConfig, network: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    return forward_fp32(network, batch.contiguous(memory_format=torch.channels_last), config.run.bf16)
+
+
+def _step(config: SRTrainConfig, state: TrainingState, sampler: CropSampler, _step_index: int) -> dict[str, float]:
+    lr_batch, hr_batch = sampler.batch(config.run.batch)
     state.network.train()
-    loss = _content_loss(args, state.network(lr_batch), hr_batch)
-    state.optimizer.zero_grad(set_to_none=True)
+    loss = _content_loss(config, _forward(config, state.network, lr_batch), hr_batch)
+    state.optimiser.zero_grad(set_to_none=True)
     loss.backward()
-    state.optimizer.step()
-    return float(loss.detach())
+    state.optimiser.step()
+    return {"loss": float(loss.detach())}
 
 
-def _gan_step(args: argparse.Namespace, state: TrainState, lr_batch: torch.Tensor, hr_batch: torch.Tensor) -> float:
+def _gan_step(config: SRTrainConfig, state: TrainingState, sampler: CropSampler, _step_index: int) -> dict[str, float]:
     """One ESRGAN step: generator with content + RaGAN loss, then the discriminator."""
-    assert state.discriminator is not None and state.d_optimizer is not None
+    discriminator, d_optimiser = state.extra_modules[DISCRIMINATOR], state.extra_optimisers[DISCRIMINATOR]
+    lr_batch, hr_batch = sampler.batch(config.run.batch)
     state.network.train()
-    fake = state.network(lr_batch)
-    for parameter in state.discriminator.parameters():
-        parameter.requires_grad_(False)
-    real_logits = state.discriminator(hr_batch).detach()
-    adversarial = relativistic_generator_loss(real_logits, state.discriminator(fake))
-    loss = _content_loss(args, fake, hr_batch) + args.gan_weight * adversarial
-    state.optimizer.zero_grad(set_to_none=True)
+    fake = _forward(config, state.network, lr_batch)
+    discriminator.requires_grad_(False)
+    real_logits = discriminator(hr_batch).detach()
+    adversarial = relativistic_generator_loss(real_logits, discriminator(fake))
+    loss = _content_loss(config, fake, hr_batch) + config.gan_weight * adversarial
+    state.optimiser.zero_grad(set_to_none=True)
     loss.backward()
-    state.optimizer.step()
-    for parameter in state.discriminator.parameters():
-        parameter.requires_grad_(True)
-    d_loss = relativistic_discriminator_loss(state.discriminator(hr_batch), state.discriminator(fake.detach()))
-    state.d_optimizer.zero_grad(set_to_none=True)
+    state.optimiser.step()
+    discriminator.requires_grad_(True)
+    d_loss = relativistic_discriminator_loss(discriminator(hr_batch), discriminator(fake.detach()))
+    d_optimiser.zero_grad(set_to_none=True)
     d_loss.backward()
-    state.d_optimizer.step()
-    return float(loss.detach())
+    d_optimiser.step()
+    return {"loss": float(loss.detach()), "discriminator": float(d_loss.detach())}
 
 
 def _load_validation(folder: str, scale: int) -> list[np.ndarray]:
@@ -228,79 +209,30 @@ def _format_scores(scores: dict[str, float]) -> str:
     return f"PSNR-Y {scores['psnr_y']:.3f} dB SSIM-Y {scores['ssim_y']:.4f}"
 
 
-def _validate(args: argparse.Namespace, state: TrainState, val_images: list[np.ndarray]) -> dict[str, float]:
+def _validate(config: SRTrainConfig, network: nn.Module, step: int, val_images: list[np.ndarray]) -> dict[str, float]:
     if not val_images:
         return {}
-    pairs = [(network_upscale(state.network, bicubic_downscale(hr, args.scale)), hr) for hr in val_images]
-    scores = _mean_scores(pairs, args.scale)
-    logger.info("step %d validation %s", state.step, _format_scores(scores))
+    pairs = [(network_upscale(network, bicubic_downscale(hr, config.scale)), hr) for hr in val_images]
+    scores = _mean_scores(pairs, config.scale)
+    logger.info("step %d validation %s", step, _format_scores(scores))
     return scores
 
 
-def _checkpoint_paths(out: str) -> tuple[Path, Path]:
-    return Path(out + ".ckpt.safetensors"), Path(out + ".ckpt.json")
-
-
-def _optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
-    tensors = {}
-    for index, values in optimizer.state_dict()["state"].items():
-        for name, value in values.items():
-            tensors[f"{prefix}.{index}.{name}"] = torch.as_tensor(value).clone()
-    return tensors
-
-
-def _restore_optimizer(prefix: str, optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> None:
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        if key.startswith(prefix + "."):
-            _head, index, name = key.split(".", 2)
-            state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
-
-
-def _save_checkpoint(args: argparse.Namespace, state: TrainState) -> None:
-    tensor_path, json_path = _checkpoint_paths(args.out)
-    tensors = {f"model.{k}": v.contiguous() for k, v in state.network.state_dict().items()}
-    tensors.update(_optimizer_tensors("optim", state.optimizer))
-    tensors["rng.torch"] = torch.get_rng_state()
-    if state.discriminator is not None and state.d_optimizer is not None:
-        tensors.update({f"disc.{k}": v.contiguous() for k, v in state.discriminator.state_dict().items()})
-        tensors.update(_optimizer_tensors("doptim", state.d_optimizer))
-    save_file(tensors, str(tensor_path))
-    info = {"step": state.step, "elapsed": state.elapsed, "numpy_rng": state.rng.bit_generator.state}
-    json_path.write_text(json.dumps(info))
-
-
-def _load_checkpoint(state: TrainState, path: str) -> None:
-    tensor_path = Path(path)
-    json_path = tensor_path.with_name(tensor_path.name.removesuffix(".safetensors") + ".json")
-    tensors = load_file(str(tensor_path))
-    state.network.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    _restore_optimizer("optim", state.optimizer, tensors)
-    if state.discriminator is not None and state.d_optimizer is not None:
-        state.discriminator.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("disc.")})
-        _restore_optimizer("doptim", state.d_optimizer, tensors)
-    torch.set_rng_state(tensors["rng.torch"])
-    info = json.loads(json_path.read_text())
-    state.step, state.elapsed = info["step"], info["elapsed"]
-    state.rng.bit_generator.state = info["numpy_rng"]
-    logger.info("resumed %s at step %d", path, state.step)
-
-
-def _save_output(args: argparse.Namespace, state: TrainState, scores: dict[str, float]) -> None:
-    card = {
-        "data": [str(folder) for folder in args.data],
-        "val": args.val,
-        "steps": state.step,
-        "wall_minutes": round(state.elapsed / 60, 1),
-        "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} threads",
-        "loss": args.loss + (f"+{args.hfen}*hfen" if args.hfen else "") + ("+ragan" if args.gan else ""),
-        "degrade": args.degrade,
-        "variant": "sharp" if args.gan else "psnr",
-        "validation": scores,
-        "train_images": len(list_images(args.data)),
+def _publish(config: SRTrainConfig, state: TrainingState, val_images: list[np.ndarray], carried: list[dict[str, Any]],
+             network: nn.Module, losses: Mapping[str, float]) -> None:
+    """Validate `network` and write it with its card to --out."""
+    fields = {
+        "data": list(config.data),
+        "val": config.val,
+        "loss": config.loss + (f"+{config.hfen}*hfen" if config.hfen else "") + ("+ragan" if config.gan else ""),
+        "degrade": config.degrade,
+        "variant": "sharp" if config.gan else "psnr",
+        "validation": _validate(config, network, state.step, val_images),
+        "train_loss": {name: round(value, 5) for name, value in losses.items()},
+        "train_images": len(list_images(config.data)),
     }
-    save_network(args.out, state.network, state.family, args.scale, state.hparams, card)
+    card = training_card(config.run, state.step, state.elapsed, fields, carried)
+    save_network(config.run.out, network, config.family, config.scale, config.hparams, card)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,20 +11,20 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from texforge.server.context import JobContext
+from texforge.server.contract import MATERIAL_MAPS, JobContext, MaterialRequest
 from texforge.server.material import train
 from texforge.server.material.align import AlignmentError
 from texforge.server.material.losses import map_losses
 from texforge.server.material.models import NeuralMaterialModel
 from texforge.server.material.procedural import generate_batch
 from texforge.server.material.render import SVBRDF
-from texforge.server.registry import MATERIAL_MAPS, MaterialRequest
+from texforge.server.training.checkpoint import RAW_WEIGHTS_PREFIX
 
 
 def _args(out: Path, shots: int, steps: int, resume: bool = False, *extra: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     train.add_arguments(parser)
-    argv = ["--out", str(out), "--shots", str(shots), "--steps", str(steps), "--batch", "2", "--size", "32",
+    argv = ["--out", str(out), "--shots", str(shots), "--steps", str(steps), "--batch", "2", "--crop", "32",
             "--base-channels", "4", "--max-channels", "8", "--depth", "2", "--global-dim", "8",
             "--val-every", "2", "--renders", "2", "--threads", "1"]
     return parser.parse_args(argv + (["--resume"] if resume else []) + list(extra))
@@ -37,9 +37,10 @@ def test_train_writes_loadable_model_and_resumes(tmp_path: Path) -> None:
     with safe_open(str(out), framework="pt") as handle:
         card = json.loads(handle.metadata()["card"])
     assert card["steps"] == 3 and "generated" in card["validation"] and card["crop_size"] == 32
+    assert [stage["steps"] for stage in card["stages"]] == [3]  # the resumed stage is updated, not appended
     model = NeuralMaterialModel.from_file(out)
     photo = np.random.default_rng(0).random((40, 30, 3), dtype=np.float32)
-    maps = model.estimate(MaterialRequest(flash=photo), JobContext())
+    maps = model.estimate(MaterialRequest.of(photo), JobContext())
     assert tuple(maps) == MATERIAL_MAPS and maps["albedo"].shape == (40, 30, 3)
 
 
@@ -50,7 +51,7 @@ def test_two_shot_model_needs_a_guide(tmp_path: Path) -> None:
     assert model.descriptor.inputs == ("flash", "guide")
     photo = np.random.default_rng(0).random((32, 32, 3), dtype=np.float32)
     try:
-        model.estimate(MaterialRequest(flash=photo), JobContext())
+        model.estimate(MaterialRequest.of(photo), JobContext())
     except ValueError as error:
         assert "guide" in str(error)
     else:
@@ -64,11 +65,11 @@ def test_two_shot_guide_declared_aligned_is_used_as_it_is(tmp_path: Path) -> Non
     rng = np.random.default_rng(0)
     flash, unrelated = rng.random((64, 64, 3), dtype=np.float32), rng.random((64, 64, 3), dtype=np.float32)
     with pytest.raises(AlignmentError, match="guide_aligned"):
-        model.estimate(MaterialRequest(flash=flash, guide=unrelated), JobContext())
-    maps = model.estimate(MaterialRequest(flash=flash, guide=unrelated, guide_aligned=True), JobContext())
+        model.estimate(MaterialRequest.of(flash, guide=unrelated), JobContext())
+    maps = model.estimate(MaterialRequest.of(flash, guide=unrelated, guide_aligned=True), JobContext())
     assert maps["albedo"].shape == (64, 64, 3)
     with pytest.raises(ValueError, match="aligned guide photo must have the flash photo's size 64x64"):
-        model.estimate(MaterialRequest(flash=flash, guide=unrelated[:, :48], guide_aligned=True), JobContext())
+        model.estimate(MaterialRequest.of(flash, guide=unrelated[:, :48], guide_aligned=True), JobContext())
 
 
 def test_fine_tune_starts_from_init_weights_with_rmse_map_loss(tmp_path: Path) -> None:
@@ -79,7 +80,17 @@ def test_fine_tune_starts_from_init_weights_with_rmse_map_loss(tmp_path: Path) -
     with safe_open(str(base), framework="pt") as a, safe_open(str(tuned), framework="pt") as b:
         # lr 0: one step from the init weights must leave them unchanged (a fresh net would differ)
         assert all(torch.equal(a.get_tensor(k), b.get_tensor(k)) for k in a.keys())
-        assert json.loads(b.metadata()["card"])["steps"] == 1
+        card = json.loads(b.metadata()["card"])
+    assert card["steps"] == 1 and card["init"] == "base.safetensors"
+    assert [stage["steps"] for stage in card["stages"]] == [2, 1]  # the base's stage carried on
+
+
+def test_bf16_forward_trains_and_is_noted_in_the_card(tmp_path: Path) -> None:
+    out = tmp_path / "bf16.safetensors"
+    assert train.run(_args(out, 1, 1, False, "--bf16")) == 0
+    with safe_open(str(out), framework="pt") as handle:
+        assert all(handle.get_tensor(k).dtype == torch.float32 for k in handle.keys())
+        assert json.loads(handle.metadata()["card"])["hardware"].endswith("bf16 autocast")
 
 
 def test_rmse_map_loss_is_the_root_mean_square_error() -> None:
@@ -99,7 +110,7 @@ def test_weight_average_saves_the_average_and_resumes_the_trained_weights(tmp_pa
     state = out.with_name("ema.state.safetensors")
     with safe_open(str(out), framework="pt") as a, safe_open(str(state), framework="pt") as s:
         averaged = {k: a.get_tensor(k) for k in a.keys()}
-        trained = {k: s.get_tensor(train.RAW_WEIGHTS_PREFIX + k) for k in a.keys()}
+        trained = {k: s.get_tensor(RAW_WEIGHTS_PREFIX + k) for k in a.keys()}
         assert json.loads(a.metadata()["card"])["weight_average"].endswith("decay 0.75")
     assert any(not torch.equal(averaged[k], trained[k]) for k in averaged)
     # lr 0 keeps the trained weights still, so one more step moves the average exactly a quarter towards them
@@ -110,19 +121,13 @@ def test_weight_average_saves_the_average_and_resumes_the_trained_weights(tmp_pa
             torch.testing.assert_close(a.get_tensor(name), expected)
 
 
-def test_weight_average_rejects_a_decay_outside_the_unit_interval() -> None:
-    net = train.MaterialNet(train.NetworkConfig(base_channels=4, max_channels=8, depth=2, global_dim=8))
-    with pytest.raises(ValueError, match="decay"):
-        train.WeightAverage(net, 1.0)
-
-
 def test_capture_ranges_change_the_photos_not_the_labels(tmp_path: Path) -> None:
     plain = _args(tmp_path / "a.safetensors", 1, 1)
     curved = _args(tmp_path / "a.safetensors", 1, 1, False, "--roughness-curve", "1.5", "1.5",
                    "--exposure", "0.3", "0.5")
     setup = train.CaptureSetup()
-    plain_photos, plain_maps = train.training_batch(plain, 0, setup)
-    curved_photos, curved_maps = train.training_batch(curved, 0, setup)
+    plain_photos, plain_maps = train.training_batch(train.MaterialTrainConfig.from_namespace(plain), 0, setup)
+    curved_photos, curved_maps = train.training_batch(train.MaterialTrainConfig.from_namespace(curved), 0, setup)
     assert torch.equal(plain_maps.stacked(), curved_maps.stacked())
     assert not torch.allclose(plain_photos, curved_photos)
     assert train.capture_jitter(curved).exposure == (0.3, 0.5)

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from texforge.server.context import JobContext
-from texforge.server.registry import UpscaleRequest
+from texforge.server.contract import JobContext, UpscaleRequest
 from texforge.server.sr import train
 from texforge.server.sr.data import CropSampler, dihedral
 from texforge.server.sr.upscaler import NeuralUpscaler
@@ -45,26 +44,28 @@ def common_args(folders: tuple[Path, Path], out: Path, *extra: str) -> argparse.
 
 def test_tiny_run_writes_a_loadable_model(folders: tuple[Path, Path], tmp_path: Path) -> None:
     out = tmp_path / "tiny.safetensors"
-    assert train.run(common_args(folders, out, "--hfen", "0.1", "--loss", "mse", "--threads", "1")) == 0
+    assert train.run(common_args(folders, out, "--hfen", "0.1", "--loss", "mse", "--threads", "1", "--bf16")) == 0
     loaded = load_network(out)
     assert (loaded.family.name, loaded.scale) == ("fastsr", 2)
     assert loaded.card["steps"] == 4 and "psnr_y" in loaded.card["validation"]
+    assert loaded.card["hardware"].endswith("1 thread(s), bf16 autocast")
     image = np.zeros((10, 10, 3), np.uint8)
-    assert NeuralUpscaler.from_file(out).upscale(UpscaleRequest(image, 2), JobContext()).shape == (20, 20, 3)
+    assert NeuralUpscaler.from_file(out).upscale(UpscaleRequest.of(image, scale=2), JobContext()).shape == (20, 20, 3)
 
 
-def test_resume_continues_to_the_same_weights(folders: tuple[Path, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", [(), ("--ema", "0.5")], ids=["plain", "ema"])
+def test_resume_continues_to_the_same_weights(folders: tuple[Path, Path], tmp_path: Path, extra: tuple[str, ...]) -> None:
     # A constant learning rate makes the schedule independent of --steps.
-    constant = ("--min-lr-ratio", "1", "--warmup", "1")
+    constant = ("--min-lr-ratio", "1", "--warmup", "1", *extra)
     straight = tmp_path / "straight.safetensors"
     train.run(common_args(folders, straight, *constant))
-    first_half = tmp_path / "half.safetensors"
-    train.run(common_args(folders, first_half, "--steps", "2", *constant))
     resumed = tmp_path / "resumed.safetensors"
-    train.run(common_args(folders, resumed, "--resume", str(first_half) + ".ckpt.safetensors", *constant))
+    train.run(common_args(folders, resumed, "--steps", "2", *constant))
+    train.run(common_args(folders, resumed, "--resume", *constant))
     expected, actual = load_network(straight).network.state_dict(), load_network(resumed).network.state_dict()
     for key in expected:
         np.testing.assert_allclose(actual[key].numpy(), expected[key].numpy(), atol=1e-6)
+    assert load_network(resumed).card["steps"] == 4
 
 
 def test_gan_fine_tune_and_realistic_degradation(folders: tuple[Path, Path], tmp_path: Path) -> None:
