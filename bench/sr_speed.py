@@ -1,9 +1,10 @@
-"""Super-resolution speed on CPU: each shipped model on a 512x512 RGB image, next to ESRGAN's RRDBNet.
+"""Super-resolution speed on CPU: each shipped model on a 512x512 RGB image, in fp32 and bf16, next
+to ESRGAN's RRDBNet.
 
-    python bench/sr_speed.py [--runs 5] [--rrdb-size 128]
+    python bench/sr_speed.py [--runs 5] [--rrdb-size 128] [--precisions fp32 bf16]
 
 Every shipped model (and bicubic) runs through the full upscaler (pipeline, tiling, dtype
-conversion): median of `--runs` runs after one warm-up. RRDBNet (23 blocks, 64 features,
+conversion) at each precision, side by side: median of `--runs` runs after one warm-up. RRDBNet (23 blocks, 64 features,
 random weights) is far too slow to run repeatedly at 512x512 on a small CPU, so by default it
 runs once on a `--rrdb-size` square crop and its time is extrapolated linearly in pixel count
 (convolution cost is linear in pixels); `--rrdb-size 512` times the real thing once.
@@ -24,7 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import median_seconds  # noqa: E402
 
-from texforge.server.contract import JobContext, UpscaleRequest
+from texforge.server.contract import JobContext, UpscaleModel, UpscaleRequest
 from texforge.server.sr.archs import get_family
 from texforge.server.sr.archs.rrdb import RRDBParams
 from texforge.server.sr.upscaler import BicubicUpscaler
@@ -52,12 +53,18 @@ def rrdb_seconds(size: int) -> float:
     return elapsed * (SIZE * SIZE) / (size * size)
 
 
+def time_upscale(upscaler: UpscaleModel, request: UpscaleRequest, context: JobContext, runs: int) -> float:
+    """Median seconds of one upscale through the model's full pipeline."""
+    return median_seconds(lambda: upscaler.upscale(request, context), runs)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rrdb-size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--models", nargs="*", help="model names or weight files (default: every shipped model)")
+    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], help="fp32, bf16 (CPU); the first is the baseline")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.threads > 0:
@@ -65,20 +72,27 @@ def main() -> int:
     image = test_image(SIZE)
     context = JobContext()
     timings: dict[str, float] = {}
-    models = [load_upscaler(name) for name in args.models] if args.models else shipped_upscalers("cpu")
-    for upscaler in [*models, BicubicUpscaler()]:
-        scale = upscaler.descriptor.scales[0] if upscaler.descriptor.architecture != "bicubic" else 4
-        request = UpscaleRequest.of(image, scale=scale)
-        timings[upscaler.descriptor.name] = median_seconds(lambda: upscaler.upscale(request, context), args.runs)
-        print(f"{upscaler.descriptor.name:<10} x{scale} 512x512 -> {SIZE * scale}: "
-              f"median {timings[upscaler.descriptor.name]:.3f} s over {args.runs} runs")
+    for precision in args.precisions:
+        models = ([load_upscaler(name, precision=precision) for name in args.models] if args.models
+                  else shipped_upscalers("cpu", precision=precision))
+        for upscaler in [*models, BicubicUpscaler()]:
+            scale = upscaler.descriptor.scales[0] if upscaler.descriptor.architecture != "bicubic" else 4
+            key = f"{upscaler.descriptor.name}_{precision}"
+            timings[key] = time_upscale(upscaler, UpscaleRequest.of(image, scale=scale), context, args.runs)
+            print(f"{upscaler.descriptor.name:<10} {precision} x{scale} 512x512 -> {SIZE * scale}: "
+                  f"median {timings[key]:.3f} s over {args.runs} runs")
+    baseline = args.precisions[0]
+    for key in [k for k in timings if k.endswith("_" + baseline)]:
+        name = key.removesuffix("_" + baseline)
+        for other in args.precisions[1:]:
+            print(f"{name:<10} {other} is {timings[key] / timings[f'{name}_{other}']:.2f}x the speed of {baseline}")
     rrdb = rrdb_seconds(args.rrdb_size)
     how = "measured once" if args.rrdb_size == SIZE else f"one run at {args.rrdb_size}px, extrapolated"
     print(f"{'rrdb-23x64':<10} x4 512x512 -> 2048: {rrdb:.1f} s ({how}, network only)")
     fields = [f"threads={torch.get_num_threads()}", f"rrdb_s={rrdb:.2f}", f"rrdb_size={args.rrdb_size}"]
     for name, seconds in timings.items():
         fields += [f"{name}_s={seconds:.3f}", f"{name}_rrdb_ratio={rrdb / seconds:.1f}"]
-        print(f"{name:<10} is {rrdb / seconds:.1f}x faster than RRDBNet")
+        print(f"{name:<15} is {rrdb / seconds:.1f}x faster than RRDBNet (fp32)")
     print("RESULT " + " ".join(fields))
     return 0
 

@@ -192,6 +192,7 @@ class Server:
             "version": __version__,
             "protocol": {"major": PROTOCOL_VERSION, "minor": PROTOCOL_MINOR},
             "device": describe_device(self.config.device),
+            "precision": self.config.precision,
             "ops": [op.value for op in Op],
             "limits": self.config.limits.to_wire(),
             "workers": self.config.workers,

@@ -26,14 +26,18 @@ MATERIAL_MODELS = ("material-1shot", "material-2shot")
 
 
 def build_registry(device: str, diagnostic: bool = False, weights_dir: Path = WEIGHTS_DIR,
-                   extra_models: tuple[Path, ...] = ()) -> ModelRegistry:
-    """Registry of the shipped models found in `weights_dir` (plus community model files), for `device`."""
+                   extra_models: tuple[Path, ...] = (), precision: str = "fp32") -> ModelRegistry:
+    """Registry of the shipped models found in `weights_dir` (plus community model files), for `device`.
+
+    `precision` (resolved, see `server.device`) is what the shipped networks run at; community
+    models stay fp32, since nothing measured them at lower precision.
+    """
     registry = ModelRegistry()
     preference = UPSCALERS_CUDA if device.startswith("cuda") else UPSCALERS_CPU
     for name in preference:
         path = model_path(name, weights_dir)
         if path.exists():
-            registry.add(load_upscaler_file(path, name, device))
+            registry.add(load_upscaler_file(path, name, device, precision))
     for path in extra_models:  # the operator's choice at start-up; never a path taken from a request
         registry.add(load_community_upscaler(path, device=device))
     registry.add(BicubicUpscaler(device=device))

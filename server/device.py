@@ -1,4 +1,6 @@
-"""Device selection: `auto` takes CUDA when present, else the CPU with all cores."""
+"""Device and precision selection: `auto` takes CUDA when present, else the CPU with all cores;
+bf16 where the hardware computes it natively (CUDA with bf16, CPUs with AVX512-BF16 or AMX), else
+fp16 on CUDA and fp32 on the CPU."""
 
 from __future__ import annotations
 
@@ -8,9 +10,13 @@ import re
 
 import torch
 
+from .config import PRECISIONS
+
 log = logging.getLogger(__name__)
 
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+_AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def resolve_device(spec: str) -> str:
@@ -45,3 +51,35 @@ def describe_device(device: str) -> str:
     if device.startswith("cuda"):
         return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
     return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX) through oneDNN.
+
+    Without it autocast still works but emulates bf16 and is usually slower than fp32.
+    """
+    if not torch.backends.mkldnn.is_available():
+        return False
+    probes = (getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return any(probe is not None and bool(probe()) for probe in probes)
+
+
+def resolve_precision(spec: str, device: str) -> str:
+    """Map `auto|fp32|bf16|fp16` to what networks run at on `device`; ValueError if it cannot."""
+    if spec not in PRECISIONS:
+        raise ValueError(f"precision {spec!r} is not one of {', '.join(PRECISIONS)}")
+    on_cuda = device.startswith("cuda")
+    if spec == "auto":
+        if on_cuda:
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "bf16" if cpu_has_native_bf16() else "fp32"
+    if spec == "fp16" and not on_cuda:
+        raise ValueError("precision fp16 needs a CUDA device; on the CPU use bf16 or fp32")
+    if spec == "bf16" and not on_cuda and not cpu_has_native_bf16():
+        log.warning("this CPU has no native bf16: bf16 is emulated and likely slower than fp32")
+    return spec
+
+
+def autocast_dtype(precision: str) -> torch.dtype | None:
+    """The autocast dtype of a resolved precision; None for fp32 (no autocast)."""
+    return _AUTOCAST_DTYPES.get(precision)

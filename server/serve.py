@@ -13,7 +13,7 @@ from ..protocol.shm import is_local_address, shm_available
 from .app import Server
 from .catalog import build_registry
 from .config import ServerConfig
-from .device import configure_cpu_threads, describe_device, resolve_device
+from .device import configure_cpu_threads, describe_device, resolve_device, resolve_precision
 from .registry import ModelRegistry
 from .scaleout.broker import Broker, BrokerCurve
 from .security import check_bind_policy
@@ -25,28 +25,29 @@ log = logging.getLogger(__name__)
 def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits | None = None,
                diagnostic_models: bool = False, shared_memory: bool = True, curve_secret: Path | None = None,
                curve_clients: Path | None = None, insecure: bool = False, threads: int | None = None,
-               extra_models: tuple[Path, ...] = (), weights_dir: Path | None = None) -> int:
+               extra_models: tuple[Path, ...] = (), weights_dir: Path | None = None, precision: str = "auto") -> int:
     """Run a server in this process; return the exit status."""
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
     # before loading models: fail in milliseconds, not seconds
     check_bind_policy(bind, authenticated=bool(curve_secret and curve_clients), insecure=insecure)
     resolved = resolve_device(device)
+    numbers = resolve_precision(precision, resolved)
     configure_cpu_threads(threads)
     registry = build_registry(resolved, diagnostic=diagnostic_models, weights_dir=weights_dir or WEIGHTS_DIR,
-                              extra_models=extra_models)
-    config = ServerConfig(bind=bind, device=resolved, workers=workers, limits=limits or Limits(),
+                              extra_models=extra_models, precision=numbers)
+    config = ServerConfig(bind=bind, device=resolved, precision=numbers, workers=workers, limits=limits or Limits(),
                           shared_memory=shared_memory and is_local_address(bind) and shm_available(),
                           curve_secret=curve_secret, curve_clients=curve_clients, insecure=insecure)
     server = Server(registry, config)
     endpoint = server.bind()
-    return _serve_until_signal(server, f"listening on {endpoint}", resolved, registry)
+    return _serve_until_signal(server, f"listening on {endpoint}", config, registry)
 
 
-def _serve_until_signal(server: Server, where: str, device: str, registry: ModelRegistry) -> int:
+def _serve_until_signal(server: Server, where: str, config: ServerConfig, registry: ModelRegistry) -> int:
     stop = _stop_on_signals()
     names = ", ".join(d.name for d in registry.descriptors())
-    log.info("%s (device %s; models: %s)", where, describe_device(device), names)
+    log.info("%s (device %s, %s; models: %s)", where, describe_device(config.device), config.precision, names)
     try:
         server.serve_forever(stop)
     finally:
@@ -57,14 +58,16 @@ def _serve_until_signal(server: Server, where: str, device: str, registry: Model
 
 def run_worker(broker: str, device: str = "auto", workers: int = 1, limits: Limits | None = None,
                diagnostic_models: bool = False, curve: CurveClientKeys | None = None,
-               threads: int | None = None) -> int:
+               threads: int | None = None, precision: str = "auto") -> int:
     """Run a worker process that takes jobs from a broker; return the exit status."""
     resolved = resolve_device(device)
+    numbers = resolve_precision(precision, resolved)
     configure_cpu_threads(threads)
-    registry = build_registry(resolved, diagnostic=diagnostic_models)
-    server = Server(registry, ServerConfig(bind=broker, device=resolved, workers=workers, limits=limits or Limits()))
+    registry = build_registry(resolved, diagnostic=diagnostic_models, precision=numbers)
+    config = ServerConfig(bind=broker, device=resolved, precision=numbers, workers=workers, limits=limits or Limits())
+    server = Server(registry, config)
     server.attach(broker, curve)
-    return _serve_until_signal(server, f"working for broker {broker}", resolved, registry)
+    return _serve_until_signal(server, f"working for broker {broker}", config, registry)
 
 
 def run_broker(frontend: str, backend: str, insecure: bool = False, curve: BrokerCurve | None = None) -> int:

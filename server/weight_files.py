@@ -83,18 +83,19 @@ def is_material_weights(path: Path) -> bool:
     return _metadata(path).get("format") == FORMAT
 
 
-def load_upscaler_file(path: Path, name: str | None = None, device: str = "cpu") -> NeuralUpscaler:
+def load_upscaler_file(path: Path, name: str | None = None, device: str = "cpu", precision: str = "fp32") -> NeuralUpscaler:
     """An upscaler from one of our weights files, paired with its sharp partner when one exists."""
     from .sr.upscaler import NeuralUpscaler
 
     partner = sharp_partner_path(model_name(path), path.parent)
     return NeuralUpscaler.from_file(path, name=name or model_name(path), device=device,
-                                    sharp_path=partner if partner.is_file() else None)
+                                    sharp_path=partner if partner.is_file() else None, precision=precision)
 
 
-def shipped_upscalers(device: str = "cpu", weights_dir: Path = WEIGHTS_DIR) -> list[NeuralUpscaler]:
+def shipped_upscalers(device: str = "cpu", weights_dir: Path = WEIGHTS_DIR, precision: str = "fp32") -> list[NeuralUpscaler]:
     """Every super-resolution model of `weights_dir`, named after its file, with its partner."""
-    return [load_upscaler_file(path, device=device) for path in offered_files(weights_dir) if is_sr_weights(path)]
+    return [load_upscaler_file(path, device=device, precision=precision)
+            for path in offered_files(weights_dir) if is_sr_weights(path)]
 
 
 def shipped_material_files(weights_dir: Path = WEIGHTS_DIR) -> list[Path]:
@@ -118,7 +119,8 @@ def shipped_material_models(device: str = "cpu", weights_dir: Path = WEIGHTS_DIR
     return models
 
 
-def load_upscaler(name_or_path: str, device: str = "cpu", weights_dir: Path = WEIGHTS_DIR) -> UpscaleModel:
+def load_upscaler(name_or_path: str, device: str = "cpu", weights_dir: Path = WEIGHTS_DIR,
+                  precision: str = "fp32") -> UpscaleModel:
     """`bicubic`, a shipped model name (`fast-x4`), or a path to a weights file (benches, scripts)."""
     from .sr.community import CommunityModelError, load_community_upscaler
     from .sr.upscaler import BicubicUpscaler
@@ -130,5 +132,5 @@ def load_upscaler(name_or_path: str, device: str = "cpu", weights_dir: Path = WE
         return load_community_upscaler(path, device=device)
     shipped = model_path(name_or_path, weights_dir)
     if shipped.is_file():
-        return load_upscaler_file(shipped, device=device)
+        return load_upscaler_file(shipped, device=device, precision=precision)
     raise CommunityModelError(f"{name_or_path!r} is neither 'bicubic', a shipped model, nor a file")

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from ..contract import JobContext, UpscaleRequest
+from ..device import autocast_dtype
 from .resample import resample_banded
 from .tiling import choose_tile_size, upscale_tiled_with_retry
 
@@ -41,8 +42,8 @@ class UpscaleCore:
     network: RgbNetwork
     scale: int
     device: str = "cpu"
-    half: bool = False
-    """Run tiles in half precision (bf16 where supported, else fp16; CUDA only)."""
+    precision: str = "fp32"
+    """What the network runs at: fp32, or bf16 / fp16 under autocast (see `server.device`)."""
     margin: int = 16
     """Context pixels each tile reads beyond its core (about the receptive-field radius)."""
     bytes_per_input_pixel: int = 2048
@@ -169,17 +170,15 @@ def prepare(request: UpscaleRequest) -> PreparedImage:
 
 def tile_function(core: UpscaleCore) -> Callable[[torch.Tensor], torch.Tensor]:
     """Upscale a 1 x (3|4) x h x w tile: colour through the network, alpha with bicubic."""
-    half_dtype = torch.bfloat16 if core.device.startswith("cuda") and torch.cuda.is_bf16_supported() else torch.float16
+    dtype = autocast_dtype(core.precision)
+    device_type = "cuda" if core.device.startswith("cuda") else "cpu"
 
     def upscale_tile(tile: torch.Tensor) -> torch.Tensor:
         # NHWC lets oneDNN (CPU) and cuDNN pick their fast convolution kernels: 1.5x on this CPU.
         colour = tile[:, :3].to(core.device, memory_format=torch.channels_last)
         with torch.inference_mode():
-            if core.half and core.device.startswith("cuda"):
-                with torch.autocast("cuda", dtype=half_dtype):
-                    output = core.network(colour).float()
-            else:
-                output = core.network(colour)
+            with torch.autocast(device_type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+                output = core.network(colour).float()
             output = output.cpu().contiguous()
             if tile.shape[1] == 3:
                 return output

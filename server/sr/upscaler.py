@@ -35,12 +35,15 @@ class NeuralUpscaler:
     """What the registry and clients see."""
 
     def __init__(self, name: str, loaded: LoadedNetwork, device: str = "cpu",
-                 sharp: LoadedNetwork | None = None, description: str = "") -> None:
+                 sharp: LoadedNetwork | None = None, description: str = "", precision: str = "fp32") -> None:
         if sharp is not None and (sharp.family.name, sharp.scale) != (loaded.family.name, loaded.scale):
             raise ValueError(f"sharp partner of {name!r} must be the same architecture and scale")
         self.loaded = loaded
         self.device = device
-        self.network = loaded.network.to(device, memory_format=torch.channels_last).eval()
+        self.precision = precision if loaded.family.supports_half else "fp32"
+        """What the network runs at (a resolved `server.device` precision)."""
+        # torch's stubs of Module.to lack the memory_format keyword it accepts
+        self.network = loaded.network.to(device, memory_format=torch.channels_last).eval()  # type: ignore[call-overload]
         self._psnr_weights = {k: v.detach().cpu().clone() for k, v in loaded.network.state_dict().items()}
         self._sharp_weights = sharp.network.state_dict() if sharp is not None else None
         self._current_detail = 0.0
@@ -52,11 +55,11 @@ class NeuralUpscaler:
 
     @classmethod
     def from_file(cls, path: str | Path, name: str | None = None, device: str = "cpu",
-                  sharp_path: str | Path | None = None) -> NeuralUpscaler:
+                  sharp_path: str | Path | None = None, precision: str = "fp32") -> NeuralUpscaler:
         """Load a .safetensors network (and optional sharp partner)."""
         path = Path(path)
         sharp = load_network(sharp_path) if sharp_path is not None else None
-        return cls(name or path.stem, load_network(path), device=device, sharp=sharp)
+        return cls(name or path.stem, load_network(path), device=device, sharp=sharp, precision=precision)
 
     def _apply_detail(self, detail: float | None) -> None:
         target = 0.0 if detail is None or self._sharp_weights is None else min(max(detail, 0.0), 1.0)
@@ -71,7 +74,7 @@ class NeuralUpscaler:
         family = self.loaded.family
         return UpscaleCore(
             network=self.network, scale=self.loaded.scale, device=self.device,
-            half=self.descriptor.supports_half, margin=family.tile_margin(self.loaded.hparams),
+            precision=self.precision, margin=family.tile_margin(self.loaded.hparams),
             bytes_per_input_pixel=family.bytes_per_input_pixel(self.loaded.hparams), tile=tile,
         )
 

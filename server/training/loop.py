@@ -17,11 +17,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..device import cpu_has_native_bf16
 from .cards import carried_stages
 from .checkpoint import load_state, resumes, save_state, state_path
 from .config import RunConfig
 from .ema import WeightAverage
-from .precision import cpu_has_native_bf16
 from .schedule import finished, learning_rate, out_of_time, set_learning_rate
 from .state import TrainingState
 

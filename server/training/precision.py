@@ -32,15 +32,3 @@ def _as_fp32(value: Any) -> Any:
         changes = {field.name: _as_fp32(getattr(value, field.name)) for field in dataclasses.fields(value)}
         return dataclasses.replace(value, **changes)
     return value
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX) through oneDNN.
-
-    Without it autocast still works but emulates bf16 and is usually slower than fp32; the
-    trainers log this when ``--bf16`` is on.
-    """
-    if not torch.backends.mkldnn.is_available():
-        return False
-    probes = (getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
-    return any(probe is not None and bool(probe()) for probe in probes)

@@ -35,6 +35,9 @@ def test_hello_reports_versions_device_and_limits(client: Client) -> None:
     info = client.hello()
     assert info["server"] == "texforge" and info["protocol"]["major"] == 1
     assert info["device"].startswith("cpu")
+    from texforge.server.device import resolve_precision
+
+    assert info["precision"] == resolve_precision("auto", "cpu")  # detected at start-up
     assert info["limits"]["max_queue"] == 6
     assert {"ping", "upscale", "material", "cancel", "echo"} <= set(info["ops"])
 

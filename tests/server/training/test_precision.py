@@ -5,7 +5,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from texforge.server.training.precision import cpu_has_native_bf16, forward_fp32
+from texforge.server.device import cpu_has_native_bf16
+from texforge.server.training.precision import forward_fp32
 
 
 def _tiny_conv_net() -> nn.Module:
