@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +13,7 @@ import numpy as np
 
 from .jobs import ProgressCallback
 from .protocol import (
+    AddressError,
     Client,
     JobCancelledError,
     MaterialArgs,
@@ -45,6 +48,8 @@ def _client(settings: ServerSettings) -> Client:
 
 def explain(error: BaseException) -> str:
     """One line a user can act on."""
+    if isinstance(error, AddressError):
+        return f"{error}: fix it in the texforge add-on preferences (or $TEXFORGE_SERVER)"
     if isinstance(error, ServerUnavailableError):
         return (f"no texforge server answers at {error.address}. Start one (`texforge serve`, or "
                 "'Start local server' in the add-on preferences) or check the address")
@@ -55,6 +60,18 @@ def explain(error: BaseException) -> str:
     if isinstance(error, ProtocolError):
         return f"protocol error: {error.message}"
     return f"unexpected error ({type(error).__name__}): {error}"
+
+
+def something_listens(address: str, timeout: float = 0.3) -> bool:
+    """Whether a process accepts TCP connections at a `tcp://HOST:PORT` address (any process, not only ours)."""
+    match = re.match(r"^tcp://\[?([^\]]+?)\]?:(\d+)$", address)
+    if match is None:
+        return False
+    try:
+        with socket.create_connection((match.group(1), int(match.group(2))), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def fetch_server_info(settings: ServerSettings) -> dict[str, Any]:

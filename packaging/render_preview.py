@@ -1,6 +1,6 @@
 """Render docs/blender_material_preview.png: a sphere with a material built by the extension.
 
-Run with a Python that has bpy 5.0.1:  .venv/bin/python packaging/render_preview.py
+Run with a Python that has bpy 5.0.1:  .venv-blender/bin/python packaging/render_preview.py
 It builds the extension (linux-x64, cp311), installs it into a throw-away Blender user folder,
 feeds procedural tile maps (albedo, specular, normal, roughness, as the server returns them)
 through the add-on's own material code (plan, specular conversion, images, nodes), and renders

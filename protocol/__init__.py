@@ -17,6 +17,7 @@ from .constants import (
 )
 from .curve import CurveClientKeys
 from .errors import (
+    AddressError,
     JobCancelledError,
     ProtocolError,
     RemoteError,
@@ -27,7 +28,8 @@ from .limits import Limits
 from .messages import NamedImage, Reply, Request
 
 __all__ = [
-    "ArgumentError", "MaterialArgs", "OpArgs", "UpscaleArgs", "Client", "CurveClientKeys", "resolve_address", "decode_reply", "decode_request", "encode_reply",
+    "AddressError", "ArgumentError", "MaterialArgs", "OpArgs", "UpscaleArgs", "Client", "CurveClientKeys", "resolve_address",
+    "decode_reply", "decode_request", "encode_reply",
     "encode_request", "DEFAULT_ADDRESS", "PROTOCOL_MINOR", "PROTOCOL_VERSION", "ErrorCode",
     "Op", "ReplyType", "JobCancelledError", "ProtocolError", "RemoteError",
     "ServerUnavailableError", "TexforgeError", "Limits", "NamedImage", "Reply", "Request",

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 PROTOCOL_VERSION = 1
 """Major version: a request with another `v` is answered `unsupported_version`."""
-PROTOCOL_MINOR = 0
+PROTOCOL_MINOR = 1
 """Minor version: grows when fields are added; old peers ignore fields they do not know."""
 
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"
 ADDRESS_ENV_VAR = "TEXFORGE_SERVER"
+ADDRESS_PATTERN = re.compile(r"^(tcp://[^\s/]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
+"""ZeroMQ endpoints a server binds or a client connects to: tcp://HOST:PORT (PORT * to bind any), ipc://, inproc://."""
+
+
+def checked_address(address: str) -> str:
+    """`address` when it is a ZeroMQ endpoint; AddressError naming the fix otherwise."""
+    from .errors import AddressError
+
+    if ADDRESS_PATTERN.match(address):
+        return address
+    if "://" not in address and ":" in address:
+        raise AddressError(f"server address {address!r} needs its transport: tcp://{address}")
+    raise AddressError(f"server address {address!r} is not tcp://HOST:PORT (for example {DEFAULT_ADDRESS})")
 
 
 class Op(StrEnum):

@@ -9,6 +9,10 @@ class TexforgeError(Exception):
     """Root of every exception the protocol package raises."""
 
 
+class AddressError(TexforgeError, ValueError):
+    """A server address that is not a ZeroMQ endpoint (e.g. `localhost:5555` without `tcp://`)."""
+
+
 class ProtocolError(TexforgeError):
     """A message violates the protocol; `code` is the error code to answer with."""
 

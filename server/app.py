@@ -27,6 +27,7 @@ from .contract import JobContext
 from .device import describe_device
 from .jobs import RESULTS_ENDPOINT, Job, WorkerPool
 from .ops import PREPARERS
+from .ops.common import upscale_defaults
 from .registry import ModelRegistry
 from .routing import Delivery, drain, send_routed, split_envelope
 from .scaleout.worker_link import BrokerLink
@@ -204,7 +205,8 @@ class Server:
     def _models(self, routing: list[Any], request: Request) -> Reply:
         descriptors = self.registry.descriptors()
         defaults = {kind: self.registry.default_name(kind) for kind in {d.kind for d in descriptors}}
-        return _result(request, {"models": [d.to_wire() for d in descriptors], "defaults": defaults})
+        return _result(request, {"models": [d.to_wire() for d in descriptors], "defaults": defaults,
+                                 "upscale_defaults": upscale_defaults(self.registry)})
 
     def _echo(self, routing: list[Any], request: Request) -> Reply:
         return Reply(ReplyType.RESULT, request.id, {"data": {}}, request.images)

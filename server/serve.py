@@ -7,6 +7,8 @@ import signal
 import threading
 from pathlib import Path
 
+import zmq
+
 from ..protocol.curve import CurveClientKeys
 from ..protocol.limits import Limits
 from ..protocol.shm import is_local_address, shm_available
@@ -31,6 +33,7 @@ def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits
         raise ValueError(f"--workers must be at least 1, got {workers}")
     # before loading models: fail in milliseconds, not seconds
     check_bind_policy(bind, authenticated=bool(curve_secret and curve_clients), insecure=insecure)
+    check_address_free(bind)
     resolved = resolve_device(device)
     numbers = resolve_precision(precision, resolved)
     configure_cpu_threads(threads)
@@ -42,6 +45,18 @@ def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits
     server = Server(registry, config)
     endpoint = server.bind()
     return _serve_until_signal(server, f"listening on {endpoint}", config, registry)
+
+
+def check_address_free(bind: str) -> None:
+    """Refuse at once (ValueError) when another process already listens on `bind`."""
+    probe = zmq.Context.instance().socket(zmq.ROUTER)
+    try:
+        probe.bind(bind)
+    except zmq.ZMQError as error:
+        raise ValueError(f"cannot listen on {bind}: {error.strerror} (is another texforge serve running? "
+                         "`texforge ping` tells; or choose another port with --bind tcp://127.0.0.1:PORT)") from None
+    finally:
+        probe.close(linger=0)
 
 
 def _serve_until_signal(server: Server, where: str, config: ServerConfig, registry: ModelRegistry) -> int:
@@ -74,6 +89,8 @@ def run_broker(frontend: str, backend: str, insecure: bool = False, curve: Broke
     """Run a broker in this process; return the exit status."""
     check_bind_policy(frontend, authenticated=curve is not None and curve.clients_dir is not None, insecure=insecure)
     check_bind_policy(backend, authenticated=curve is not None and curve.workers_dir is not None, insecure=insecure)
+    check_address_free(frontend)
+    check_address_free(backend)
     broker = Broker(frontend, backend, curve=curve)
     front, back = broker.bind()
     stop = _stop_on_signals()

@@ -7,7 +7,7 @@ import subprocess
 
 import bpy
 
-from .. import runtime
+from .. import remote, runtime
 
 
 class TEXFORGE_OT_start_server(bpy.types.Operator):
@@ -28,6 +28,11 @@ class TEXFORGE_OT_start_server(bpy.types.Operator):
         return True
 
     def execute(self, context: bpy.types.Context) -> set[str]:
+        address = runtime.server_settings().address
+        if remote.something_listens(address):
+            self.report({'ERROR'}, f"{address} is already in use, by a running texforge server or another program: "
+                                   "use 'Test connection', or set another address")
+            return {'CANCELLED'}
         command = runtime.preferences().server_command
         try:
             process = subprocess.Popen(shlex.split(command), stdin=subprocess.DEVNULL,

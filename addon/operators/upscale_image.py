@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 
 from .. import blender_images, runtime, upscale
-from ..jobs import JobState
+from ..jobs import Job, JobState
 from ..protocol import UpscaleArgs
 
 SCALE_ITEMS = (("2", "2x", "Twice the width and height"), ("4", "4x", "Four times the width and height"))
@@ -71,13 +71,13 @@ class TEXFORGE_OT_upscale_image(UpscaleSettings, bpy.types.Operator):
         return start_and_report(self, job, self.synchronous)
 
 
-def start_and_report(operator: bpy.types.Operator, job, synchronous: bool) -> set[str]:
+def start_and_report(operator: bpy.types.Operator, job: Job, synchronous: bool) -> set[str]:
     """Run `job` (in the background unless `synchronous`) and report it; the operator's return value."""
     runtime.start(job, synchronous)
     return report_started_or_finished(operator, job, synchronous)
 
 
-def report_started_or_finished(operator: bpy.types.Operator, job, synchronous: bool) -> set[str]:
+def report_started_or_finished(operator: bpy.types.Operator, job: Job, synchronous: bool) -> set[str]:
     """Report a synchronous job's outcome, or that a background job started."""
     if not synchronous:
         operator.report({'INFO'}, f"texforge: {job.label} started")

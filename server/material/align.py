@@ -33,6 +33,10 @@ ALIGN_SIDE = 256
 """Longer side of the images the homography is estimated on."""
 
 
+ALIGNED_HINT = "--guide-aligned (CLI), 'Guide aligned (tripod)' (Blender), guide_aligned=True (Python client)"
+"""How each client says that a guide is already pixel-aligned; the CLI's flag first."""
+
+
 class AlignmentError(ValueError):
     """The guide photo could not be aligned to the flash photo (likely another surface)."""
 
@@ -197,11 +201,11 @@ def align_guide(flash: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
         raise AlignmentError(
             f"the flash and guide photos do not seem to show the same surface "
             f"(feature correlation after alignment {score:.2f} < {MIN_CORRELATION}); "
-            f"if they are already aligned (tripod), pass guide_aligned")
+            f"if they are already aligned (tripod), say so: {ALIGNED_HINT}")
     if not _plausible(h_matrix):
         raise AlignmentError(
             "the guide photo could not be aligned to the flash photo (the best warp folds or "
-            "scales the image more than 2x); if they are already aligned (tripod), pass guide_aligned")
+            f"scales the image more than 2x); if they are already aligned (tripod), say so: {ALIGNED_HINT}")
     return warp(guide, h_matrix.to(guide.dtype))
 
 

@@ -79,6 +79,12 @@ def select_model(registry: ModelRegistry, kind: ModelKind, name: str | None, sca
     return registry.get(default if default in candidates else candidates[0])
 
 
+def upscale_defaults(registry: ModelRegistry) -> dict[str, str]:
+    """Scale (as a string, for every wire format) -> the model an `upscale` without `model` gets."""
+    scales = sorted({scale for d in registry.descriptors() if d.kind == "upscale" for scale in d.scales})
+    return {str(scale): select_model(registry, "upscale", None, scale).descriptor.name for scale in scales}
+
+
 def as_upscaler(model: Model) -> UpscaleModel:
     """`model` typed as an upscaler (the registry checked its kind)."""
     if not isinstance(model, UpscaleModel):

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .degrade import realistic_degrade
+from .degrade import jpeg_degrade, realistic_degrade
 from .metrics import bicubic_downscale, crop_to_multiple
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,12 @@ def load_images(folders: Sequence[str | Path]) -> list[np.ndarray]:
     return images
 
 
+PER_CROP_DEGRADATIONS = {"realistic": realistic_degrade, "jpeg": jpeg_degrade}
+"""Degradations drawn afresh for every crop."""
+DEGRADATIONS = ("bicubic", *PER_CROP_DEGRADATIONS)
+"""How LR crops are made: `bicubic` once per image (the evaluation convention), the others per crop."""
+
+
 @dataclass
 class TrainingPair:
     """An HR image cropped to a multiple of the scale and its LR version (None: degrade per crop)."""
@@ -64,8 +70,8 @@ class CropSampler:
     def __init__(
         self, images: Sequence[np.ndarray], scale: int, lr_crop: int, degrade: str, rng: np.random.Generator
     ) -> None:
-        if degrade not in ("bicubic", "realistic"):
-            raise ValueError(f"unknown degradation {degrade!r}; expected 'bicubic' or 'realistic'")
+        if degrade not in DEGRADATIONS:
+            raise ValueError(f"unknown degradation {degrade!r}; expected one of {', '.join(DEGRADATIONS)}")
         self.scale, self.lr_crop, self.degrade, self.rng = scale, lr_crop, degrade, rng
         hr_crop = lr_crop * scale
         usable = [crop_to_multiple(img, scale) for img in images if min(img.shape[:2]) >= hr_crop]
@@ -85,13 +91,13 @@ class CropSampler:
         y = int(self.rng.integers(0, pair.hr.shape[0] // s - c + 1))
         x = int(self.rng.integers(0, pair.hr.shape[1] // s - c + 1))
         hr = pair.hr[y * s:(y + c) * s, x * s:(x + c) * s]
-        lr = pair.lr[y:y + c, x:x + c] if pair.lr is not None else realistic_degrade(hr, s, self.rng)
+        lr = pair.lr[y:y + c, x:x + c] if pair.lr is not None else PER_CROP_DEGRADATIONS[self.degrade](hr, s, self.rng)
         transform = int(self.rng.integers(0, 8))
         return dihedral(lr, transform), dihedral(hr, transform)
 
     def batch(self, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """N x 3 x h x w float tensors in [0, 1]: LR inputs and HR targets."""
-        lrs, hrs = zip(*(self.sample() for _ in range(size)))
+        lrs, hrs = zip(*(self.sample() for _ in range(size)), strict=True)
         return to_tensor_batch(lrs), to_tensor_batch(hrs)
 
 

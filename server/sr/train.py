@@ -30,7 +30,7 @@ from ..training.loop import configure_torch, run_loop, start
 from ..training.precision import forward_fp32
 from ..training.state import TrainingState
 from .archs import ArchFamily, get_family
-from .data import CropSampler, list_images, load_images, load_rgb
+from .data import DEGRADATIONS, CropSampler, list_images, load_images, load_rgb
 from .discriminator import Discriminator
 from .losses import hfen, pixel_loss, relativistic_discriminator_loss, relativistic_generator_loss
 from .metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", choices=("l1", "mse"), default="l1", help="pixel loss")
     parser.add_argument("--hfen", type=float, default=0.0, help="weight of the HFEN loss")
     parser.add_argument("--hfen-norm", choices=("l1", "l2"), default="l1", help="norm of the HFEN loss")
-    parser.add_argument("--degrade", choices=("bicubic", "realistic"), default="bicubic",
+    parser.add_argument("--degrade", choices=DEGRADATIONS, default="bicubic",
                         help="how LR crops are made from HR ones")
     parser.add_argument("--gan", action="store_true",
                         help="relativistic adversarial fine-tune (sharp variant); needs --init (matching tensors)")
@@ -115,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _initial_state(config: SRTrainConfig, rng: np.random.Generator) -> TrainingState:
-    network = config.family.build(config.scale, config.hparams).to(memory_format=torch.channels_last)
+    # torch's stubs of Module.to lack the memory_format keyword it accepts
+    network = config.family.build(config.scale, config.hparams).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     optimiser = torch.optim.Adam(network.parameters(), lr=config.run.lr, betas=(0.9, 0.99))
     state = TrainingState(network, optimiser, numpy_rng=rng)
     if config.gan:

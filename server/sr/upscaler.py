@@ -107,7 +107,7 @@ class BicubicUpscaler:
         self.device = device
         self.descriptor = ModelDescriptor(
             name=name, kind="upscale", architecture="bicubic", scales=(2, 4), supports_half=False,
-            tiling=True, detail=False, description="classical bicubic interpolation (any integer scale)",
+            tiling=True, detail=False, description="classical bicubic interpolation (x2, x4)",
             card={"data": "none", "note": "no learned weights"},
         )
 

@@ -1,11 +1,17 @@
-"""packaging/build.py and the add-on's import rules (no Blender needed)."""
+"""packaging/build.py and the add-on's import rules (no Blender needed, except for Blender's validator)."""
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import subprocess
 import tomllib
-from pathlib import Path
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from .conftest import blender_python, requires_bpy
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,3 +56,62 @@ def test_staged_manifest_lists_wheels_and_platforms() -> None:
     assert staged["wheels"] == ["./wheels/a-1-cp311-cp311-win_amd64.whl"]
     assert staged["platforms"] == ["windows-x64"]
     assert staged["permissions"] == tomllib.loads(source)["permissions"]
+
+
+def test_built_zip_has_the_package_at_its_root_with_the_vendored_protocol_and_its_wheels(extension_zip: Path) -> None:
+    names = set(zipfile.ZipFile(extension_zip).namelist())
+    manifest = tomllib.loads(zipfile.ZipFile(extension_zip).read("blender_manifest.toml").decode())
+    assert {"blender_manifest.toml", "__init__.py", "operators/__init__.py"} <= names
+    vendored = {name for name in names if name.startswith("protocol/")}
+    assert vendored == {f"protocol/{module.name}" for module in (REPO / "protocol").glob("*.py")}  # no protocol/testing/
+    wheels = {name for name in names if name.startswith("wheels/")}
+    assert wheels == {wheel.removeprefix("./") for wheel in manifest["wheels"]} and len(wheels) == 2
+    assert manifest["platforms"] == ["linux-x64"]
+    assert not {name for name in names if "__pycache__" in name or name.endswith((".pyc", "README.md"))}
+
+
+@requires_bpy
+def test_blenders_own_validator_accepts_the_built_zip(extension_zip: Path) -> None:
+    cli = load_build_module().extension_cli(str(blender_python()))
+    assert cli is not None, "the Blender interpreter has bpy but no blender_ext.py"
+    completed = subprocess.run([str(blender_python()), str(cli), "validate", str(extension_zip)],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_split_zips_keep_only_their_platforms_wheels(tmp_path: Path) -> None:
+    build = load_build_module()
+    wheels = {"windows-x64": tmp_path / "msgpack-1.2.4-cp311-cp311-win_amd64.whl",
+              "linux-x64": tmp_path / "msgpack-1.2.4-cp311-cp311-manylinux_2_28_x86_64.whl"}
+    for wheel in wheels.values():
+        wheel.write_bytes(b"not a real wheel")
+    source = build.stage(tmp_path / "stage", list(wheels.values()), list(wheels))
+    everything = zipfile.ZipFile(build.write_zip(source, tmp_path / "all.zip"))
+    windows = zipfile.ZipFile(build.write_zip(source, tmp_path / "win.zip", "windows-x64", [wheels["windows-x64"].name]))
+    assert {name for name in everything.namelist() if name.startswith("wheels/")} == {f"wheels/{w.name}" for w in wheels.values()}
+    assert [name for name in windows.namelist() if name.startswith("wheels/")] == [f"wheels/{wheels['windows-x64'].name}"]
+    generated = tomllib.loads(windows.read("blender_manifest.toml").decode())["build"]["generated"]
+    assert generated == {"platforms": ["windows-x64"], "wheels": [f"./wheels/{wheels['windows-x64'].name}"]}
+    assert set(everything.namelist()) - set(windows.namelist()) == {f"wheels/{wheels['linux-x64'].name}"}
+    assert everything.getinfo(f"wheels/{wheels['linux-x64'].name}").compress_type == zipfile.ZIP_STORED
+    assert everything.getinfo("__init__.py").compress_type == zipfile.ZIP_DEFLATED
+
+
+@pytest.mark.parametrize(("pattern", "path", "is_dir", "expected"), [
+    ("README.md", "README.md", False, True),
+    ("README.md", "docs/README.md", False, True),
+    ("*.pyc", "operators/jobs.pyc", False, True),
+    ("__pycache__/", "operators/__pycache__", True, True),
+    ("__pycache__/", "__pycache__", False, False),
+    ("/.git/", ".git", True, True),
+    ("/.git/", "vendor/.git", True, False),
+    ("/*.zip", "texforge.zip", False, True),
+    ("/*.zip", "wheels/texforge.zip", False, False),
+])
+def test_exclude_patterns_follow_gitignore_rules(pattern: str, path: str, is_dir: bool, expected: bool) -> None:
+    assert load_build_module().pattern_matches(pattern, PurePosixPath(path), is_dir) is expected
+
+
+def test_exclude_patterns_the_builder_cannot_follow_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"\*\*"):
+        load_build_module().pattern_matches("docs/**/*.md", PurePosixPath("docs/a.md"), False)

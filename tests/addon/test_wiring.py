@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from .pure_modules import load
@@ -48,7 +50,7 @@ def test_layout_flows_left_to_right_and_images_stack_without_overlap() -> None:
                      wiring.OUTPUT]
     assert [x[name] for name in left_to_right] == sorted(x[name] for name in left_to_right)
     ys = [node.location[1] for node in plan.image_nodes()]
-    assert ys == sorted(ys, reverse=True) and min(a - b for a, b in zip(ys, ys[1:])) >= 250
+    assert ys == sorted(ys, reverse=True) and min(a - b for a, b in itertools.pairwise(ys)) >= 250
     assert plan.node(wiring.NORMAL_MAP).location[1] == plan.node("Normal").location[1]
 
 

@@ -34,3 +34,30 @@ def test_bicubic_degradation_shapes(rng: np.random.Generator) -> None:
     assert small.shape == (9, 12, 3) and bicubic_upscale(small, 4).shape == image.shape
     with pytest.raises(ValueError):
         bicubic_downscale(image[:35], 4)
+
+
+def test_block_edge_strength_sees_a_jpeg_grid_and_not_a_smooth_image() -> None:
+    from texforge.server.sr.degrade import jpeg_roundtrip
+    from texforge.server.sr.metrics import block_edge_strength
+
+    y, x = np.mgrid[0:128, 0:128]
+    smooth = np.stack([(x * 2) % 256, (y * 2) % 256, ((x + y)) % 256], axis=-1).astype(np.uint8)
+    assert block_edge_strength(smooth, 8) == pytest.approx(1.0, abs=0.05)
+    compressed = jpeg_roundtrip(smooth, 20)
+    assert block_edge_strength(compressed, 8) > 1.3
+    assert block_edge_strength(compressed, 8) > block_edge_strength(compressed, 7)  # the grid is 8 px
+
+
+def test_jpeg_degradation_compresses_most_crops_and_keeps_some_clean() -> None:
+    from texforge.server.sr.degrade import jpeg_degrade
+    from texforge.server.sr.metrics import bicubic_downscale, block_edge_strength
+
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:192, 0:192]
+    hr = np.stack([(x * 3) % 256, (y * 5) % 256, (x * y) % 256], axis=-1).astype(np.uint8)
+    outputs = [jpeg_degrade(hr, 2, rng) for _ in range(30)]
+    assert all(out.shape == (96, 96, 3) for out in outputs)
+    clean = bicubic_downscale(hr, 2)
+    changed = sum(not np.array_equal(out, clean) for out in outputs)
+    assert 20 <= changed < 30
+    assert np.mean([block_edge_strength(out, 8) for out in outputs]) > block_edge_strength(clean, 8)
