@@ -36,6 +36,8 @@ class SourceSnapshot:
     colorspace_name: str
     is_float: bool
     wire_colorspace: str
+    jpeg_source: bool = False
+    """Decoded from a JPEG file: the server runs the model's JPEG-robust partner where it has one."""
 
 
 def snapshot(image: bpy.types.Image) -> SourceSnapshot:
@@ -50,12 +52,13 @@ def snapshot(image: bpy.types.Image) -> SourceSnapshot:
     role = texture_role(facts)
     encoding = wire_encoding(facts, role)
     return SourceSnapshot(image.name, encode_for_wire(rgba, encoding), role,
-                          image.colorspace_settings.name, image.is_float, encoding.colorspace)
+                          image.colorspace_settings.name, image.is_float, encoding.colorspace,
+                          jpeg_source=image.file_format == 'JPEG')
 
 
 def upscale_job(request: UpscaleOrder, source: SourceSnapshot, settings: remote.ServerSettings) -> Job:
     """A job that upscales `source` and, on the main thread, creates the new image."""
-    args = replace(request.args, normal_map=source.role is TextureRole.NORMAL)
+    args = replace(request.args, normal_map=source.role is TextureRole.NORMAL, jpeg_source=source.jpeg_source)
 
     def work(progress: ProgressCallback, cancel_event: threading.Event) -> np.ndarray:
         return remote.upscale(settings, source.wire_image, args, source.wire_colorspace, progress, cancel_event)

@@ -23,7 +23,7 @@ ArgsT = TypeVar("ArgsT", bound="OpArgs")
 SIZE_PAIR = "size pair"
 """Kind of an argument that travels as [width, height] of positive integers."""
 
-_KIND_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+_KIND_TYPES: dict[str, tuple[type[Any], ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
 
 
 class ArgumentError(ProtocolError, ValueError):
@@ -164,6 +164,8 @@ class UpscaleArgs(OpArgs):
     size: tuple[int, int] | None = arg(None, SIZE_PAIR, "exact output size; the network scale is applied first, "
                                        "then an antialiased resample", 1)
     detail: float | None = arg(None, "float", "0 faithful .. 1 sharp, for models with a sharp partner", 0.0, 1.0)
+    jpeg_source: bool = arg(False, "bool", "the image was decoded from a JPEG file: models with a JPEG-robust "
+                            "partner run it, which removes the 8x8 block grid instead of sharpening it")
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ class ModelDescriptor:
     """Whether the model may run tile by tile (fully convolutional, bounded receptive field)."""
     detail: bool = False
     """Whether the model has a sharp partner for the `detail` slider."""
+    jpeg_robust: bool = False
+    """Whether the model has a JPEG-robust partner, run for `jpeg_source` requests."""
     inputs: tuple[str, ...] = ("image",)
     """Image names the model reads (`image`; or `flash`, `guide` for materials)."""
     description: str = ""
@@ -52,6 +54,7 @@ class ModelDescriptor:
             "supports_half": self.supports_half,
             "tiling": self.tiling,
             "detail": self.detail,
+            "jpeg_robust": self.jpeg_robust,
             "inputs": list(self.inputs),
             "description": self.description,
             "card": self.card,

@@ -3,7 +3,8 @@
 One naming rule, used by the catalog, the benches and the trainers' outputs alike:
 - `<name>.safetensors` holds the model called `<name>`, `<name>.md` its model card;
 - `<name>-sharp.safetensors` is the sharp (GAN) partner of upscaler `<name>`, blended in by the
-  `detail` argument; it is never offered as a model of its own;
+  `detail` argument, and `<name>-jpeg.safetensors` its JPEG-robust partner, run for `jpeg_source`
+  requests; neither is offered as a model of its own;
 - `<name>.state.safetensors` is a training state (optimiser, raw weights): never shipped, never loaded.
 """
 
@@ -30,6 +31,8 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 """The package's shipped weights and cards."""
 MODEL_SUFFIX = ".safetensors"
 SHARP_SUFFIX = "-sharp"
+JPEG_SUFFIX = "-jpeg"
+PARTNER_SUFFIXES = (SHARP_SUFFIX, JPEG_SUFFIX)
 STATE_SUFFIX = ".state.safetensors"
 
 
@@ -43,6 +46,11 @@ def sharp_partner_path(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
     return model_path(name + SHARP_SUFFIX, weights_dir)
 
 
+def jpeg_partner_path(name: str, weights_dir: Path = WEIGHTS_DIR) -> Path:
+    """Where the JPEG-robust partner of upscaler `name` lives (whether or not it exists)."""
+    return model_path(name + JPEG_SUFFIX, weights_dir)
+
+
 def state_path(out: Path) -> Path:
     """The training state file next to the output weights `out`."""
     return out.with_name(out.name.removesuffix(MODEL_SUFFIX) + STATE_SUFFIX)
@@ -54,8 +62,8 @@ def model_name(path: Path) -> str:
 
 
 def is_offered(path: Path) -> bool:
-    """Whether a weights file is a model of its own (not a sharp partner, not a training state)."""
-    return not path.name.endswith(STATE_SUFFIX) and not model_name(path).endswith(SHARP_SUFFIX)
+    """Whether a weights file is a model of its own (not a partner, not a training state)."""
+    return not path.name.endswith(STATE_SUFFIX) and not model_name(path).endswith(PARTNER_SUFFIXES)
 
 
 def offered_files(weights_dir: Path = WEIGHTS_DIR) -> list[Path]:
@@ -84,12 +92,13 @@ def is_material_weights(path: Path) -> bool:
 
 
 def load_upscaler_file(path: Path, name: str | None = None, device: str = "cpu", precision: str = "fp32") -> NeuralUpscaler:
-    """An upscaler from one of our weights files, paired with its sharp partner when one exists."""
+    """An upscaler from one of our weights files, paired with its partners when they exist."""
     from .sr.upscaler import NeuralUpscaler
 
-    partner = sharp_partner_path(model_name(path), path.parent)
+    sharp, jpeg = (partner(model_name(path), path.parent) for partner in (sharp_partner_path, jpeg_partner_path))
     return NeuralUpscaler.from_file(path, name=name or model_name(path), device=device,
-                                    sharp_path=partner if partner.is_file() else None, precision=precision)
+                                    sharp_path=sharp if sharp.is_file() else None,
+                                    jpeg_path=jpeg if jpeg.is_file() else None, precision=precision)
 
 
 def shipped_upscalers(device: str = "cpu", weights_dir: Path = WEIGHTS_DIR, precision: str = "fp32") -> list[NeuralUpscaler]:

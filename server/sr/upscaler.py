@@ -28,16 +28,19 @@ class NeuralUpscaler:
     """A super-resolution network (with an optional sharp GAN partner) as an UpscaleModel.
 
     `request.args.detail` in [0, 1] blends the PSNR weights towards the sharp partner's
-    (network interpolation); without a partner it is ignored.
+    (network interpolation); without a partner it is ignored. For `jpeg_source` requests the
+    JPEG-robust partner's weights take the PSNR weights' place, when there is one.
     """
 
     descriptor: ModelDescriptor
     """What the registry and clients see."""
 
     def __init__(self, name: str, loaded: LoadedNetwork, device: str = "cpu",
-                 sharp: LoadedNetwork | None = None, description: str = "", precision: str = "fp32") -> None:
-        if sharp is not None and (sharp.family.name, sharp.scale) != (loaded.family.name, loaded.scale):
-            raise ValueError(f"sharp partner of {name!r} must be the same architecture and scale")
+                 sharp: LoadedNetwork | None = None, description: str = "", precision: str = "fp32",
+                 jpeg: LoadedNetwork | None = None) -> None:
+        for kind, partner in (("sharp", sharp), ("JPEG", jpeg)):
+            if partner is not None and (partner.family.name, partner.scale) != (loaded.family.name, loaded.scale):
+                raise ValueError(f"{kind} partner of {name!r} must be the same architecture and scale")
         self.loaded = loaded
         self.device = device
         self.precision = precision if loaded.family.supports_half else "fp32"
@@ -46,28 +49,35 @@ class NeuralUpscaler:
         self.network = loaded.network.to(device, memory_format=torch.channels_last).eval()  # type: ignore[call-overload]
         self._psnr_weights = {k: v.detach().cpu().clone() for k, v in loaded.network.state_dict().items()}
         self._sharp_weights = sharp.network.state_dict() if sharp is not None else None
-        self._current_detail = 0.0
+        self._jpeg_weights = jpeg.network.state_dict() if jpeg is not None else None
+        self._current: tuple[bool, float] = (False, 0.0)
+        """(JPEG partner, detail) of the weights loaded now."""
         self.descriptor = ModelDescriptor(
             name=name, kind="upscale", architecture=loaded.family.name, scales=(loaded.scale,),
             supports_half=loaded.family.supports_half, tiling=True, detail=sharp is not None,
+            jpeg_robust=jpeg is not None,
             description=description or f"{loaded.family.name} x{loaded.scale}", card=loaded.card,
         )
 
     @classmethod
     def from_file(cls, path: str | Path, name: str | None = None, device: str = "cpu",
-                  sharp_path: str | Path | None = None, precision: str = "fp32") -> NeuralUpscaler:
-        """Load a .safetensors network (and optional sharp partner)."""
+                  sharp_path: str | Path | None = None, precision: str = "fp32",
+                  jpeg_path: str | Path | None = None) -> NeuralUpscaler:
+        """Load a .safetensors network (and optional sharp and JPEG-robust partners)."""
         path = Path(path)
         sharp = load_network(sharp_path) if sharp_path is not None else None
-        return cls(name or path.stem, load_network(path), device=device, sharp=sharp, precision=precision)
+        jpeg = load_network(jpeg_path) if jpeg_path is not None else None
+        return cls(name or path.stem, load_network(path), device=device, sharp=sharp, precision=precision, jpeg=jpeg)
 
-    def _apply_detail(self, detail: float | None) -> None:
-        target = 0.0 if detail is None or self._sharp_weights is None else min(max(detail, 0.0), 1.0)
-        if target == self._current_detail:
+    def _apply_partners(self, detail: float | None, jpeg_source: bool) -> None:
+        target = (jpeg_source and self._jpeg_weights is not None,
+                  0.0 if detail is None or self._sharp_weights is None else min(max(detail, 0.0), 1.0))
+        if target == self._current:
             return
-        weights = interpolate_state_dicts(self._psnr_weights, self._sharp_weights or self._psnr_weights, target)
+        base = self._jpeg_weights if target[0] and self._jpeg_weights is not None else self._psnr_weights
+        weights = interpolate_state_dicts(base, self._sharp_weights or base, target[1])
         self.network.load_state_dict(weights)
-        self._current_detail = target
+        self._current = target
 
     def core(self, tile: int | None = None) -> UpscaleCore:
         """The pipeline core for this network."""
@@ -80,7 +90,7 @@ class NeuralUpscaler:
 
     def upscale(self, request: UpscaleRequest, context: JobContext) -> np.ndarray:
         """Upscale with the network's scale (then resample when the request's size differs)."""
-        self._apply_detail(request.args.detail)
+        self._apply_partners(request.args.detail, request.args.jpeg_source)
         if request.args.size is None and request.args.scale != self.loaded.scale:
             raise ValueError(f"model {self.descriptor.name!r} upscales x{self.loaded.scale}, not x{request.args.scale}")
         return upscale_request(request, self.core(), context)

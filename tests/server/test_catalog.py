@@ -41,3 +41,23 @@ def test_partners_and_training_states_are_not_models_of_their_own() -> None:
     assert is_offered(Path("fast-x4.safetensors"))
     assert not is_offered(Path("fast-x4-sharp.safetensors"))
     assert not is_offered(Path("material-1shot.state.safetensors"))
+
+
+def test_a_jpeg_partner_is_paired_and_runs_for_jpeg_sources_only(tmp_path: Path) -> None:
+    import numpy as np
+
+    from texforge.server.contract import JobContext, UpscaleRequest
+    from texforge.server.weight_files import jpeg_partner_path, model_path
+
+    write_tiny_upscaler(model_path("fast-x2", tmp_path), 2, seed=1)
+    write_tiny_upscaler(jpeg_partner_path("fast-x2", tmp_path), 2, seed=2)
+    registry = build_registry("cpu", weights_dir=tmp_path)
+    assert "fast-x2-jpeg" not in [d.name for d in registry.descriptors()]
+    upscaler = registry.get("fast-x2")
+    assert upscaler.descriptor.jpeg_robust and not upscaler.descriptor.detail
+    image = np.random.default_rng(0).integers(0, 255, (12, 12, 3), dtype=np.uint8)
+    plain = upscaler.upscale(UpscaleRequest.of(image, scale=2), JobContext())
+    robust = upscaler.upscale(UpscaleRequest.of(image, scale=2, jpeg_source=True), JobContext())
+    again = upscaler.upscale(UpscaleRequest.of(image, scale=2), JobContext())
+    assert not np.array_equal(plain, robust)
+    np.testing.assert_array_equal(plain, again)  # the PSNR weights come back
