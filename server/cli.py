@@ -14,14 +14,17 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+import numpy as np
 
 from ..protocol.arguments import MaterialArgs, UpscaleArgs
 from ..protocol.client import Client, resolve_address
 from ..protocol.curve import CurveClientKeys
 from ..protocol.errors import RemoteError, ServerUnavailableError, TexforgeError
-from .imageio import WRITABLE_SUFFIXES, ImageFormatError, read_image, write_image
-from .material_files import NORMAL_CONVENTIONS, write_material
+from .config import PRECISIONS
+from .imageio import DEFAULT_MAX_PIXELS, ImageFormatError, check_writable, probe_image, read_image, write_image
+from .material_files import FILE_FORMATS, NORMAL_CONVENTIONS, write_material
 from .version import __version__
 
 log = logging.getLogger("texforge")
@@ -63,6 +66,26 @@ class ProgressBar:
 # --- commands ---------------------------------------------------------------------------
 
 
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Adds `(default: X)` to an option's help unless the help already says what happens by default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        silent = action.default in (None, False, argparse.SUPPRESS) or not action.option_strings
+        return text if silent or "default" in text else f"{text} (default: %(default)s)".lstrip()
+
+
+class CommandLineParser(argparse.ArgumentParser):
+    """Shows defaults in --help; a bad command line is bad input like any other: one line, exit 1."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_FAILURE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _client(args: argparse.Namespace) -> Client:
     server_key = args.server_key or os.environ.get("TEXFORGE_SERVER_KEY")
     client_cert = args.client_cert or os.environ.get("TEXFORGE_CLIENT_CERT")
@@ -87,7 +110,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                       limits=limits, diagnostic_models=args.diagnostic_models,
                       shared_memory=not args.no_shared_memory, curve_secret=args.curve_secret,
                       curve_clients=args.curve_clients, insecure=args.insecure, threads=args.threads,
-                      extra_models=tuple(args.extra_model), weights_dir=args.weights_dir)
+                      extra_models=tuple(args.extra_model), weights_dir=args.weights_dir, precision=args.precision)
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -113,7 +136,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     curve = CurveClientKeys.from_files(args.broker_key, args.worker_cert) if args.broker_key else None
     return run_worker(args.broker, device=args.device, workers=args.workers,
                       limits=Limits(max_queue=args.max_queue or Limits().max_queue),
-                      diagnostic_models=args.diagnostic_models, threads=args.threads, curve=curve)
+                      diagnostic_models=args.diagnostic_models, threads=args.threads, curve=curve,
+                      precision=args.precision)
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -147,7 +171,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(listing, indent=2))
         return 0
-    defaults = set(listing.get("defaults", {}).values())
+    defaults = set(listing.get("defaults", {}).values()) | set(listing.get("upscale_defaults", {}).values())
     for model in listing.get("models", []):
         scales = ",".join(f"x{s}" for s in model.get("scales", [])) or "-"
         mark = "*" if model["name"] in defaults else " "
@@ -168,13 +192,23 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
 
 
 def _check_writable(path: Path, dtype: Any) -> None:
-    allowed = WRITABLE_SUFFIXES.get(path.suffix.lower())
-    if allowed is None:
-        raise CliError(f"{path}: cannot write {path.suffix or 'a file without suffix'}; use .png, .tif or .jpg")
-    if dtype.type not in allowed and not (dtype.name == "float16" and path.suffix.lower() in (".tif", ".tiff")):
-        raise CliError(f"{path}: {path.suffix} cannot hold {dtype} pixels without loss; use .tif")
+    check_writable(path, dtype)
     if not path.parent.exists():
         raise CliError(f"{path.parent}: no such folder")
+
+
+def _read_input(path: str, client: Client) -> np.ndarray:
+    """Read an input file under the server's advertised pixel limit.
+
+    The server is asked for its limit only when the header claims more than the default one, so
+    a missing or unreadable file still fails before any contact with the server.
+    """
+    from ..protocol.limits import Limits
+
+    max_pixels = DEFAULT_MAX_PIXELS
+    if probe_image(path).pixels > max_pixels:
+        max_pixels = Limits.from_wire(client.server_info().get("limits", {})).max_pixels
+    return read_image(path, max_pixels=max_pixels)
 
 
 def _upscale_args(args: argparse.Namespace) -> UpscaleArgs:
@@ -189,12 +223,12 @@ def _material_args(args: argparse.Namespace) -> MaterialArgs:
 
 def cmd_upscale(args: argparse.Namespace) -> int:
     """Upscale one image file through the server."""
-    image = read_image(args.input)
     output = Path(args.output)
-    _check_writable(output, image.dtype)
-    bar = ProgressBar()
-    started = time.perf_counter()
     with _client(args) as client:
+        image = _read_input(args.input, client)
+        _check_writable(output, image.dtype)
+        bar = ProgressBar()
+        started = time.perf_counter()
         try:
             result = client.upscale(image, _upscale_args(args), colorspace="data" if args.normal_map else "srgb",
                                     progress=bar)
@@ -207,21 +241,21 @@ def cmd_upscale(args: argparse.Namespace) -> int:
 
 def cmd_material(args: argparse.Namespace) -> int:
     """Estimate material maps from a flash photo (and optional guide) into OUTDIR."""
-    flash = read_image(args.flash)
-    guide = read_image(args.guide) if args.guide else None
     outdir = Path(args.output)
-    outdir.mkdir(parents=True, exist_ok=True)
-    bar = ProgressBar()
-    started = time.perf_counter()
     with _client(args) as client:
+        flash = _read_input(args.flash, client)
+        guide = _read_input(args.guide, client) if args.guide else None
+        outdir.mkdir(parents=True, exist_ok=True)
+        bar = ProgressBar()
+        started = time.perf_counter()
         try:
             maps, info = client.material(flash, guide, _material_args(args), progress=bar)
         finally:
             bar.finish()
     info = {**info, "flash": str(args.flash), "guide": str(args.guide) if args.guide else None,
             "round_trip_seconds": round(time.perf_counter() - started, 3)}
-    write_material(outdir, maps, info, normal_convention=args.normal_convention)
-    log.info("wrote %s", ", ".join(str(outdir / f"{name}.png") for name in maps))
+    written = write_material(outdir, maps, info, normal_convention=args.normal_convention, file_format=args.file_format)
+    log.info("wrote %s", ", ".join(str(path) for path in written))
     return 0
 
 
@@ -238,6 +272,12 @@ def _add_client_options(parser: argparse.ArgumentParser, timeout: float) -> None
     parser.add_argument("--timeout", type=float, default=timeout, help="seconds of server silence before giving up")
     parser.add_argument("--server-key", default=None, help="CurveZMQ: the server's public .key file ($TEXFORGE_SERVER_KEY)")
     parser.add_argument("--client-cert", default=None, help="CurveZMQ: your .key_secret file ($TEXFORGE_CLIENT_CERT)")
+
+
+def _add_precision_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="what the networks compute in: auto = bf16 where the GPU or CPU computes it natively "
+                             "(AVX512-BF16/AMX), else fp16 on CUDA and fp32 on the CPU")
 
 
 def _add_train_parsers(subparsers: Any) -> None:
@@ -273,7 +313,7 @@ def _unavailable(module_name: str) -> Callable[[argparse.Namespace], int]:
 
 def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     """The `texforge` argument parser."""
-    parser = argparse.ArgumentParser(prog="texforge", description="Neural texture upscaling and photo-to-material server.")
+    parser = CommandLineParser(prog="texforge", description="Neural texture upscaling and photo-to-material server.")
     parser.add_argument("--version", action="version", version=f"texforge {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -281,6 +321,7 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the inference server")
     serve.add_argument("--bind", default=None, help="address to bind (default: $TEXFORGE_SERVER or tcp://127.0.0.1:5555)")
     serve.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    _add_precision_option(serve)
     serve.add_argument("--workers", type=int, default=1, help="job worker threads")
     serve.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
     serve.add_argument("--extra-model", type=Path, action="append", default=[], metavar="PATH",
@@ -318,6 +359,7 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="take jobs from a broker (one per GPU, or per machine)")
     worker.add_argument("--broker", default="tcp://127.0.0.1:5556", help="the broker's backend address")
     worker.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    _add_precision_option(worker)
     worker.add_argument("--workers", type=int, default=1, help="job threads in this worker")
     worker.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
     worker.add_argument("--max-queue", type=int, default=None, help="jobs this worker holds at once (default 8)")
@@ -331,7 +373,7 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     keys.add_argument("--name", default="server", help="file name stem (e.g. server, or the client's name)")
     keys.set_defaults(func=cmd_keys)
 
-    models = sub.add_parser("models", help="list the server's models (* = default)")
+    models = sub.add_parser("models", help="list the server's models (* = the default of its kind or scale)")
     models.add_argument("--json", action="store_true")
     _add_client_options(models, 5.0)
     models.set_defaults(func=cmd_models)
@@ -358,7 +400,9 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     material.add_argument("--tileable", action="store_true", help=MaterialArgs.spec("tileable").doc)
     material.add_argument("--fov", type=float, default=None, metavar="DEGREES", help=MaterialArgs.spec("fov_degrees").doc)
     material.add_argument("--normal-convention", choices=tuple(NORMAL_CONVENTIONS), default="opengl",
-                          help="green channel of normal.png: opengl (+Y; Blender, Godot, Unity) or directx (-Y; Unreal)")
+                          help="green channel of the normal map: opengl (+Y; Blender, Godot, Unity) or directx (-Y; Unreal)")
+    material.add_argument("--format", dest="file_format", choices=FILE_FORMATS, default="png",
+                          help="map files: png (colour maps 8-bit sRGB, data maps 16-bit) or exr (float32)")
     material.add_argument("--model", default=None)
     _add_client_options(material, 120.0)
     material.set_defaults(func=cmd_material)

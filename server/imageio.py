@@ -1,23 +1,41 @@
-"""Read and write images at full precision: 8/16-bit PNG and TIFF, 32-bit float TIFF.
+"""Read and write images at full precision: 8/16-bit PNG and TIFF, 32-bit float TIFF, half/float EXR.
 
-Arrays are H x W x C in RGB(A) order with the file's own dtype (uint8, uint16 or float32).
+Arrays are H x W x C in RGB(A) order with the file's own dtype (uint8, uint16, float16 or float32).
+Reading checks the size the header claims against a pixel limit before decoding anything.
+Writing goes to a temporary file beside the target, renamed over it only once complete.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
+import struct
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
+import OpenEXR
+from PIL import Image, PngImagePlugin, TiffImagePlugin
 
-READABLE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".webp", ".hdr")
+from ..protocol.limits import Limits
+
+READABLE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".webp", ".hdr", ".exr")
 WRITABLE_SUFFIXES = {
     ".png": (np.uint8, np.uint16),
     ".tif": (np.uint8, np.uint16, np.float32),
     ".tiff": (np.uint8, np.uint16, np.float32),
     ".jpg": (np.uint8,),
     ".jpeg": (np.uint8,),
+    ".exr": (np.float16, np.float32),
 }
+DEFAULT_MAX_PIXELS = Limits().max_pixels
+"""The protocol's default input limit: what `read_image` accepts unless told otherwise."""
 
 
 _TIFF_LZW = [cv2.IMWRITE_TIFF_COMPRESSION, 5]
@@ -29,18 +47,159 @@ class ImageFormatError(ValueError):
     """The file cannot be read or written as an image in the requested form."""
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """Read an image as H x W x C RGB(A) with its stored bit depth."""
+@dataclass(frozen=True)
+class ImageHeader:
+    """What a file's header claims, read without decoding any pixel."""
+
+    width: int
+    height: int
+    format: str
+    """Format name: EXR, TIFF, HDR, or PIL's name for it (PNG, JPEG, ...)."""
+
+    @property
+    def pixels(self) -> int:
+        """Pixels the header claims (width x height)."""
+        return self.width * self.height
+
+
+def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Read an image as H x W x C RGB(A) with its stored bit depth.
+
+    A file whose header claims more than `max_pixels` is refused before any decoding; a
+    truncated or corrupt file raises ImageFormatError (one line, nothing printed).
+    """
+    path = Path(path)
+    header = probe_image(path)
+    if header.pixels > max_pixels:
+        raise ImageFormatError(f"{path}: {header.width}x{header.height} is {header.pixels:,} pixels, "
+                               f"above the pixel limit of {max_pixels:,}")
+    if header.format == "EXR":
+        return _read_exr(path)
+    if header.format == "PNG":
+        _check_png_intact(path)
+    return _decode_with_opencv(path)
+
+
+def probe_image(path: str | Path) -> ImageHeader:
+    """The size a file's header claims (EXR, TIFF, Radiance HDR, or any format PIL knows)."""
     path = Path(path)
     if not path.is_file():
         raise ImageFormatError(f"{path}: no such file")
-    if path.suffix.lower() == ".exr":
-        raise ImageFormatError(f"{path}: EXR is not supported by this build; save as 32-bit float TIFF")
+    with path.open("rb") as stream, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PIL warns about odd metadata; the decode decides what is readable
+        try:
+            header = _probe_stream(stream)
+        except (OSError, EOFError, ValueError, SyntaxError, IndexError, KeyError, TypeError, RuntimeError, struct.error):
+            header = None
+    if header is None or header.width <= 0 or header.height <= 0:
+        raise ImageFormatError(f"{path}: not a readable image")
+    return header
+
+
+_EXR_MAGIC = b"\x76\x2f\x31\x01"
+_TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+_RADIANCE_MAGICS = (b"#?RADIANCE", b"#?RGBE")
+_RADIANCE_RESOLUTION = re.compile(rb"([-+])([XY]) (\d+) ([-+])([XY]) (\d+)")
+
+
+def _probe_stream(stream: BinaryIO) -> ImageHeader | None:
+    magic = stream.read(16)
+    stream.seek(0)
+    if magic.startswith(_EXR_MAGIC):
+        window_min, window_max = OpenEXR.File(stream, header_only=True).header()["dataWindow"]
+        width, height = (int(high) - int(low) + 1 for low, high in zip(window_min, window_max, strict=True))
+        return ImageHeader(width, height, "EXR")
+    if magic.startswith(_TIFF_MAGICS):  # PIL cannot open 3- and 4-channel float TIFFs, but reads their tags
+        ifh = stream.read(16 if b"+" in magic[2:4] else 8)  # BigTIFF: 16 bytes
+        directory = TiffImagePlugin.ImageFileDirectory_v2(ifh)
+        stream.seek(directory.next)
+        directory.load(stream)
+        return ImageHeader(int(directory[256]), int(directory[257]), "TIFF")
+    if magic.startswith(_RADIANCE_MAGICS):
+        return _radiance_header(stream.read(64 * 1024))
+    return _pil_header(stream, magic)
+
+
+def _radiance_header(head: bytes) -> ImageHeader | None:
+    """Radiance .hdr: text lines, a blank line, then the resolution line ("-Y 512 +X 768")."""
+    _, blank, rest = head.partition(b"\n\n")
+    found = _RADIANCE_RESOLUTION.match(rest) if blank else None
+    if found is None:
+        return None
+    first, second = int(found[3]), int(found[6])
+    return ImageHeader(second, first, "HDR") if found[2] == b"Y" else ImageHeader(first, second, "HDR")
+
+
+def _pil_header(stream: BinaryIO, magic: bytes) -> ImageHeader | None:
+    """The header through PIL's format plugins, as `Image.open` finds them, without its pixel limit.
+
+    `Image.open` refuses images above PIL's own decompression-bomb limit (about 179 M pixels)
+    without saying their size, and a server's --max-pixels may be above that limit.
+    """
+    for load_plugins in (Image.preinit, Image.init):  # the common formats first: init() imports every plugin
+        load_plugins()
+        for format_id in Image.ID:
+            factory, accept = Image.OPEN[format_id]
+            if accept is not None and accept(magic) is not True:
+                continue
+            stream.seek(0)
+            try:
+                image = factory(stream, "")
+            except (SyntaxError, IndexError, TypeError, struct.error):  # what Image.open takes for "not this format"
+                continue
+            return ImageHeader(image.size[0], image.size[1], format_id)
+    return None
+
+
+def _check_png_intact(path: Path) -> None:
+    """Chunk lengths and checksums, checked by PIL first: libpng would print its complaint to stderr."""
+    with path.open("rb") as stream:
+        try:
+            PngImagePlugin.PngImageFile(stream).verify()
+        except (OSError, EOFError, ValueError, SyntaxError, struct.error) as exc:
+            raise ImageFormatError(f"{path}: not a readable image (truncated or corrupt PNG: {exc})") from None
+
+
+_OPENCV_SILENT = 0
+
+
+def _decode_with_opencv(path: Path) -> np.ndarray:
     data = np.fromfile(path, dtype=np.uint8)  # np.fromfile + imdecode handles non-ASCII paths
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    previous = cv2.setLogLevel(_OPENCV_SILENT)  # a failure is our one-line error, not OpenCV's log lines
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        image = None
+    finally:
+        cv2.setLogLevel(previous)
     if image is None:
         raise ImageFormatError(f"{path}: not a readable image")
     return _to_rgb(image)
+
+
+def _read_exr(path: Path) -> np.ndarray:
+    """R, G, B (and A) of the first part, or its one channel; HALF stays float16, FLOAT float32."""
+    with path.open("rb") as stream:
+        try:
+            channels = OpenEXR.File(stream, separate_channels=True).channels()
+        except (RuntimeError, ValueError):  # OpenEXR's own words ("file has 0 parts") would not help
+            raise ImageFormatError(f"{path}: not a readable EXR (truncated or corrupt)") from None
+    names = _exr_channel_names(path, sorted(channels))
+    planes = [channels[name].pixels for name in names]
+    if any(plane.dtype.kind != "f" for plane in planes):
+        raise ImageFormatError(f"{path}: EXR channels {names} hold UINT pixels; only HALF and FLOAT channels are read")
+    if len({plane.shape for plane in planes}) != 1:
+        raise ImageFormatError(f"{path}: EXR channels {names} are subsampled differently; only full-resolution channels are read")
+    return np.stack(planes, axis=2)  # HALF with FLOAT channels: float32, which holds both
+
+
+def _exr_channel_names(path: Path, names: list[str]) -> list[str]:
+    """R, G, B[, A] when present (other layers are left out), else a single channel of any name."""
+    if {"R", "G", "B"} <= set(names):
+        return ["R", "G", "B", "A"] if "A" in names else ["R", "G", "B"]
+    if len(names) == 1:
+        return names
+    raise ImageFormatError(f"{path}: EXR channels {names} are not RGB, RGBA or a single channel")
 
 
 def _to_rgb(image: np.ndarray) -> np.ndarray:
@@ -66,19 +225,73 @@ def _to_bgr(image: np.ndarray) -> np.ndarray:
 def write_image(path: str | Path, image: np.ndarray) -> None:
     """Write an H x W x C RGB(A) image; the format follows the suffix, the depth the dtype.
 
-    float16 is written as float32; a dtype the format cannot hold raises ImageFormatError
-    instead of silently losing precision.
+    float16 is written as float32 except into EXR; a dtype the format cannot hold raises
+    ImageFormatError instead of silently losing precision. The file at `path` is replaced
+    only by a complete image (see `atomic_output`).
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if image.dtype == np.float16:
-        image = image.astype(np.float32)
+    check_writable(path, image.dtype)
+    image = image.astype(_stored_dtype(image.dtype, suffix), copy=False)
+    with atomic_output(path) as stream:
+        encode_image(stream, image, suffix)
+
+
+def check_writable(path: str | Path, dtype: np.dtype) -> None:
+    """Raise ImageFormatError unless `path`'s format holds `dtype` pixels without loss."""
+    path = Path(path)
+    suffix = path.suffix.lower()
     allowed = WRITABLE_SUFFIXES.get(suffix)
     if allowed is None:
         raise ImageFormatError(f"{path}: cannot write {suffix or 'files without a suffix'}; use one of {sorted(WRITABLE_SUFFIXES)}")
-    if image.dtype.type not in allowed:
-        raise ImageFormatError(f"{path}: {suffix} cannot hold {image.dtype} pixels; use .tif for float")
+    dtype = np.dtype(dtype)
+    if _stored_dtype(dtype, suffix).type not in allowed:
+        hint = "use .tif or .exr for float" if dtype.kind == "f" else "use .png or .tif"
+        raise ImageFormatError(f"{path}: {suffix} cannot hold {dtype} pixels; {hint}")
+
+
+def _stored_dtype(dtype: np.dtype, suffix: str) -> np.dtype:
+    """float16 is stored as float32 by the formats without half floats (TIFF)."""
+    return np.dtype(np.float32) if dtype == np.float16 and suffix != ".exr" else np.dtype(dtype)
+
+
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
+    """A new file beside `path`, renamed over it when the block completes.
+
+    On any failure (an exception, Ctrl-C) the partial file is removed and `path` is left as it was.
+    """
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+    try:
+        with partial.open("xb") as stream:  # "x": a fresh file with the usual permissions
+            yield stream
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def encode_image(stream: BinaryIO, image: np.ndarray, suffix: str) -> None:
+    """Encode `image` (already in a dtype the format holds) into `stream` as a `suffix` file."""
+    if suffix == ".exr":
+        _encode_exr(stream, image)
+        return
     ok, encoded = cv2.imencode(suffix, _to_bgr(image), _ENCODE_PARAMS.get(suffix, []))
     if not ok:
-        raise ImageFormatError(f"{path}: encoding failed")
-    encoded.tofile(path)
+        raise ImageFormatError(f"{suffix} encoding failed")
+    stream.write(encoded.data)
+
+
+_EXR_CHANNEL_NAMES = {1: ("Y",), 3: ("R", "G", "B"), 4: ("R", "G", "B", "A")}
+
+
+def _encode_exr(stream: BinaryIO, image: np.ndarray) -> None:
+    """Scanline EXR with lossless ZIP compression; float16 as HALF, float32 as FLOAT."""
+    names = _EXR_CHANNEL_NAMES.get(image.shape[2] if image.ndim == 3 else 1)
+    if names is None:
+        raise ImageFormatError(f"{image.shape[2]}-channel images cannot be written; use 1, 3 or 4 channels")
+    planes = image.reshape(image.shape[0], image.shape[1], len(names))
+    channels = {name: np.ascontiguousarray(planes[:, :, index]) for index, name in enumerate(names)}
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+    OpenEXR.File(header, channels).write(stream)
