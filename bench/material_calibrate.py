@@ -1,8 +1,10 @@
 """Fit the flash capture setup so that our renderer reproduces an independent renderer.
 
 Reads Deschaintre-format strips (``sample_*.png``: flash render | normal | diffuse | roughness |
-specular, 288 px tiles), renders the maps with ``FlashRenderer`` and fits the field of view,
-the flash intensity and the display gamma by gradient descent on the image RMSE.
+specular, 288 px tiles; maps decoded by ``exemplars.decode_strip_maps``: diffuse, roughness and
+specular linear as stored), renders the maps with ``FlashRenderer`` and fits the field of view,
+the flash intensity (and with ``--free-gamma`` the display gamma) by gradient descent on the
+image RMSE against the flash tile, starting from ``--start-fov`` / ``--start-intensity``.
 
     python bench/material_calibrate.py --data /work/shared/data/svbrdf/synthetic_gt [--per-strip]
 
@@ -19,21 +21,17 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
-from texforge.server.material.render import SVBRDF, CaptureSetup, FlashRenderer, decode_maps, render_point_light
+from texforge.server.material.exemplars import maps_from_tiles, read_tiles
+from texforge.server.material.render import SVBRDF, CaptureSetup, FlashRenderer, render_point_light
 
 
 def load_strip(path: Path) -> tuple[torch.Tensor, SVBRDF]:
     """One strip -> (photo (1, 3, H, W) in [0, 1], linear SVBRDF)."""
-    image = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
-    tile = image.shape[0]
-    tiles = [torch.from_numpy(image[:, i * tile:(i + 1) * tile]).permute(2, 0, 1)[None] for i in range(5)]
-    photo, normal, diffuse, roughness, specular = tiles
-    return photo, decode_maps(normal, diffuse, roughness[:, :1], specular)
+    tiles = read_tiles(path, minimum=5)
+    return tiles[0], maps_from_tiles(tiles)
 
 
 def load_strips(folder: Path, size: int = 0) -> list[tuple[torch.Tensor, SVBRDF]]:
@@ -62,15 +60,16 @@ def rmse_for(setup: CaptureSetup, data: list[tuple[torch.Tensor, SVBRDF]]) -> fl
     return float(torch.stack(errors).mean().sqrt())
 
 
-def fit(data: list[tuple[torch.Tensor, SVBRDF]], steps: int, free_gamma: bool) -> CaptureSetup:
-    """Gradient descent on (fov, log intensity, gamma) from the Deschaintre-like start."""
-    start = CaptureSetup()
+def fit(data: list[tuple[torch.Tensor, SVBRDF]], steps: int, free_gamma: bool, start: CaptureSetup,
+        fit_offsets: bool = True) -> CaptureSetup:
+    """Gradient descent on (fov, log intensity, gamma; per-strip flash offsets) from ``start``."""
     half_fov = torch.tensor(math.radians(start.fov_degrees / 2), dtype=torch.float32, requires_grad=True)
     log_intensity = torch.tensor(math.log(start.light_intensity), dtype=torch.float32, requires_grad=True)
     gamma = torch.tensor(start.gamma, dtype=torch.float32, requires_grad=free_gamma)
     # the reference jitters the flash a little per sample; fit that offset per strip
-    offsets = torch.zeros(len(data), 2, dtype=torch.float32, requires_grad=True)
-    optimiser = torch.optim.Adam([half_fov, log_intensity, offsets] + ([gamma] if free_gamma else []), lr=0.03)
+    offsets = torch.zeros(len(data), 2, dtype=torch.float32, requires_grad=fit_offsets)
+    free = [half_fov, log_intensity] + ([offsets] if fit_offsets else []) + ([gamma] if free_gamma else [])
+    optimiser = torch.optim.Adam(free, lr=0.03)
     data64 = data
     for _ in range(steps):
         optimiser.zero_grad()
@@ -96,7 +95,7 @@ def rmse_with_offsets(setup: CaptureSetup, data: list[tuple[torch.Tensor, SVBRDF
     half = torch.tensor(math.radians(setup.fov_degrees) / 2, dtype=torch.float32)
     li = torch.tensor(math.log(setup.light_intensity), dtype=torch.float32)
     g = torch.tensor(setup.gamma, dtype=torch.float32)
-    for (photo, maps), off in zip(data, offsets):
+    for (photo, maps), off in zip(data, offsets, strict=True):
         render = _render_with(maps, half, li, g, torch.tensor(off, dtype=torch.float32))
         errors.append((render - photo).pow(2).mean())
     return float(torch.stack(errors).mean().sqrt())
@@ -147,14 +146,19 @@ def main() -> int:
                         help="fit the display gamma too (it trades off against intensity and fov)")
     parser.add_argument("--size", type=int, default=144, help="fit on tiles downsampled to this size (0: full)")
     parser.add_argument("--per-strip", action="store_true",
-                        help="also fit flash power and a roughness exponent per strip at the shipped setup")
+                        help="also fit flash power and a roughness exponent per strip at the fitted fov")
+    parser.add_argument("--start-fov", type=float, default=CaptureSetup.fov_degrees, help="fit from this fov")
+    parser.add_argument("--start-intensity", type=float, default=CaptureSetup.light_intensity,
+                        help="fit from this flash intensity")
+    parser.add_argument("--no-offsets", action="store_true",
+                        help="keep the flash on the camera axis for every strip (as CaptureSetup does)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_strips(args.data, args.size)
-    start = CaptureSetup(fov_degrees=45.0, light_intensity=3.0, gamma=2.2)
+    start = CaptureSetup(fov_degrees=args.start_fov, light_intensity=args.start_intensity)
     print(f"start  fov={start.fov_degrees:.2f} intensity={start.light_intensity:.3f} "
           f"gamma={start.gamma:.3f} rmse={rmse_for(start, data):.4f}")
-    fitted = fit(data, args.steps, args.free_gamma)
+    fitted = fit(data, args.steps, args.free_gamma, start, fit_offsets=not args.no_offsets)
     default = CaptureSetup()
     fitted_rmse = rmse_for(fitted, data)
     print(f"fitted fov={fitted.fov_degrees:.2f} intensity={fitted.light_intensity:.3f} "
@@ -163,7 +167,7 @@ def main() -> int:
     print(f"default (shipped) rmse={rmse_for(default, data):.4f}")
     offset_rmse = rmse_with_offsets(fitted, data, LAST_OFFSETS)
     if args.per_strip:
-        print_per_strip(data, default, 80)
+        print_per_strip(data, fitted, 80)
     print(f"RESULT strips={len(data)} fov={fitted.fov_degrees:.2f} intensity={fitted.light_intensity:.3f} "
           f"gamma={fitted.gamma:.3f} rmse={fitted_rmse:.4f} rmse_with_flash_offsets={offset_rmse:.4f} "
           f"default_rmse={rmse_for(default, data):.4f}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -57,10 +58,10 @@ def main() -> None:
             image = make_image(shape, dtype)
             for client in (shm_client, socket_client):
                 assert np.array_equal(client.echo({"image": image})["image"], image), "echo changed the image"
-            copy = median_seconds(lambda: image.copy(), args.runs)
-            frames = median_seconds(lambda: socket_client.echo({"image": image}), args.runs)
+            copy = median_seconds(image.copy, args.runs)
+            frames = median_seconds(partial(socket_client.echo, {"image": image}), args.runs)
             cold = first_call_seconds(address, image)
-            shm = median_seconds(lambda: shm_client.echo({"image": image}), args.runs)
+            shm = median_seconds(partial(shm_client.echo, {"image": image}), args.runs)
             print(f"{name:<11} {image.nbytes / 1e6:6.1f} MB  numpy copy {copy * 1e3:7.2f} ms | "
                   f"socket frames {frames * 1e3:7.2f} ms ({frames / copy:5.2f}x) | "
                   f"shm first call {cold * 1e3:7.2f} ms ({cold / copy:5.2f}x) | "

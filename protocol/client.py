@@ -12,19 +12,18 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
-import numpy as np
 import zmq
 
 from .arguments import MaterialArgs, UpscaleArgs
 from .codec import decode_reply, encode_request, image_frame
-from .constants import ADDRESS_ENV_VAR, DEFAULT_ADDRESS, ErrorCode, Op, ReplyType
+from .constants import ADDRESS_ENV_VAR, DEFAULT_ADDRESS, ErrorCode, Op, ReplyType, checked_address
 from .curve import CurveClientKeys
 from .errors import JobCancelledError, ProtocolError, RemoteError, ServerUnavailableError
 from .heartbeat import set_heartbeats
 from .limits import CLIENT_LIMITS, Limits
-from .messages import NamedImage, Reply, Request
+from .messages import ImageArray, NamedImage, Reply, Request
 from .shm import (
     THRESHOLD_BYTES,
     Segment,
@@ -44,8 +43,8 @@ _CANCEL_GRACE_S = 2.0
 
 
 def resolve_address(address: str | None = None) -> str:
-    """`address` if given, else $TEXFORGE_SERVER, else tcp://127.0.0.1:5555."""
-    return address or os.environ.get(ADDRESS_ENV_VAR) or DEFAULT_ADDRESS
+    """`address` if given, else $TEXFORGE_SERVER, else tcp://127.0.0.1:5555; AddressError when malformed."""
+    return checked_address(address or os.environ.get(ADDRESS_ENV_VAR) or DEFAULT_ADDRESS)
 
 
 class Client:
@@ -57,7 +56,7 @@ class Client:
         *,
         timeout: float = 30.0,
         connect_timeout: float = 5.0,
-        context: zmq.Context | None = None,
+        context: zmq.SyncContext | None = None,
         shared_memory: bool | None = None,
         curve: CurveClientKeys | None = None,
     ) -> None:
@@ -71,13 +70,13 @@ class Client:
         self.connect_timeout = connect_timeout
         """How long a request may wait for a connection to the server."""
         self._context = context or zmq.Context.instance()
-        self._socket: zmq.Socket | None = None
+        self._socket: zmq.SyncSocket | None = None
         self._server_info: dict[str, Any] | None = None
         self._pool_instance: SegmentPool | None = None
 
     # --- socket lifecycle -------------------------------------------------------------
 
-    def _connected_socket(self) -> zmq.Socket:
+    def _connected_socket(self) -> zmq.SyncSocket:
         if self._socket is None:
             socket = self._context.socket(zmq.DEALER)
             socket.setsockopt(zmq.LINGER, 0)
@@ -262,7 +261,7 @@ class Client:
 
     def hello(self) -> dict[str, Any]:
         """Server name, versions, device, limits and supported ops."""
-        return self.call(Op.HELLO).body.get("data", {})
+        return _result_data(self.call(Op.HELLO))
 
     def ping(self) -> float:
         """Round-trip time in seconds."""
@@ -272,27 +271,27 @@ class Client:
 
     def models(self) -> dict[str, Any]:
         """`{"models": [descriptor, ...], "defaults": {kind: name}}`."""
-        return self.call(Op.MODELS).body.get("data", {})
+        return _result_data(self.call(Op.MODELS))
 
-    def echo(self, images: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def echo(self, images: Mapping[str, ImageArray]) -> dict[str, ImageArray]:
         """Send images and get them back unchanged (transport diagnostics)."""
         reply = self.call(Op.ECHO, images=[NamedImage(n, a) for n, a in images.items()])
         return {image.name: image.array for image in reply.images}
 
     def cancel(self, target_id: str) -> bool:
         """Ask the server to cancel request `target_id` sent from this client's socket."""
-        return bool(self.call(Op.CANCEL, {"target": target_id}).body.get("data", {}).get("cancelled"))
+        return bool(_result_data(self.call(Op.CANCEL, {"target": target_id})).get("cancelled"))
 
     def upscale(
         self,
-        image: np.ndarray,
+        image: ImageArray,
         args: UpscaleArgs | None = None,
         *,
         colorspace: str = "srgb",
         progress: ProgressCallback | None = None,
         cancel_event: threading.Event | None = None,
         **arguments: Any,
-    ) -> np.ndarray:
+    ) -> ImageArray:
         """Upscale an H x W x C image; the result has the same dtype and channel count.
 
         Pass `UpscaleArgs`, or its fields as keywords: `client.upscale(image, scale=4, tileable=True)`.
@@ -304,14 +303,14 @@ class Client:
 
     def material(
         self,
-        flash: np.ndarray,
-        guide: np.ndarray | None = None,
+        flash: ImageArray,
+        guide: ImageArray | None = None,
         args: MaterialArgs | None = None,
         *,
         progress: ProgressCallback | None = None,
         cancel_event: threading.Event | None = None,
         **arguments: Any,
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    ) -> tuple[dict[str, ImageArray], dict[str, Any]]:
         """Estimate SVBRDF maps from a flash photo (and optional guide); returns (maps, info).
 
         Pass `MaterialArgs`, or its fields as keywords: `client.material(photo, size=1024, refine_steps=30)`.
@@ -321,7 +320,7 @@ class Client:
         if guide is not None:
             images.append(NamedImage("guide", guide))
         reply = self.call(Op.MATERIAL, op_args.to_wire(), images, progress=progress, cancel_event=cancel_event)
-        return {image.name: image.array for image in reply.images}, reply.body.get("data", {})
+        return {image.name: image.array for image in reply.images}, _result_data(reply)
 
 
 def _result_or_raise(reply: Reply) -> Reply:
@@ -333,7 +332,12 @@ def _result_or_raise(reply: Reply) -> Reply:
     raise error_type(code, message, reply.re)
 
 
-def _required_image(reply: Reply, name: str) -> np.ndarray:
+def _result_data(reply: Reply) -> dict[str, Any]:
+    # wire data: the op's result map as documented in protocol/README.md, unchecked here
+    return cast(dict[str, Any], reply.body.get("data", {}))
+
+
+def _required_image(reply: Reply, name: str) -> ImageArray:
     image = reply.image(name)
     if image is None:
         raise RemoteError(ErrorCode.INTERNAL, f"result has no image named {name!r}", reply.re)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import msgpack
 import numpy as np
@@ -25,7 +25,7 @@ from .constants import (
 )
 from .errors import ProtocolError
 from .limits import Limits
-from .messages import NamedImage, Reply, Request
+from .messages import ImageArray, NamedImage, Reply, Request
 from .shm import SharedMemoryError, map_segment
 
 Frame = Any
@@ -36,6 +36,8 @@ _REPLY_KEYS = frozenset({"v", "id", "re", "type", "images"})
 # scale with the (already bounded) header length.
 _MSGPACK_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, msgpack.UnpackException)
 _DTYPE_NAMES = {np.dtype(code): name for name, code in DTYPES.items()}
+_REPLY_TYPE_NAMES = frozenset(str(t) for t in ReplyType)
+_T = TypeVar("_T")
 
 
 def _bad(message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> ProtocolError:
@@ -45,7 +47,7 @@ def _bad(message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> ProtocolError
 # --- encoding -------------------------------------------------------------------------
 
 
-def wire_dtype_name(dtype: np.dtype) -> str:
+def wire_dtype_name(dtype: np.dtype[Any]) -> str:
     """Wire name of a numpy dtype; ValueError for dtypes the protocol does not carry."""
     name = _DTYPE_NAMES.get(np.dtype(dtype).newbyteorder("<"))
     if name is None:
@@ -53,7 +55,7 @@ def wire_dtype_name(dtype: np.dtype) -> str:
     return name
 
 
-def image_frame(array: np.ndarray) -> np.ndarray:
+def image_frame(array: ImageArray) -> ImageArray:
     """The array as a C-contiguous little-endian H x W x C buffer ready to send."""
     if array.ndim == 2:
         array = array[:, :, None]
@@ -64,11 +66,12 @@ def image_frame(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(little)
 
 
-def _encode_images(images: Sequence[NamedImage]) -> tuple[list[dict[str, Any]], list[np.ndarray]]:
-    specs, buffers = [], []
+def _encode_images(images: Sequence[NamedImage]) -> tuple[list[dict[str, Any]], list[ImageArray]]:
+    specs: list[dict[str, Any]] = []
+    buffers: list[ImageArray] = []
     for image in images:
         buffer = image_frame(image.array)
-        spec = {"name": image.name, "shape": list(buffer.shape), "dtype": wire_dtype_name(buffer.dtype)}
+        spec: dict[str, Any] = {"name": image.name, "shape": list(buffer.shape), "dtype": wire_dtype_name(buffer.dtype)}
         if image.shm is not None:
             spec["shm"] = image.shm  # the bytes are already in the segment: no frame
         else:
@@ -81,7 +84,7 @@ def _encode_images(images: Sequence[NamedImage]) -> tuple[list[dict[str, Any]], 
 
 def pack_header(header: dict[str, Any]) -> bytes:
     """msgpack-encode a header map (str keys, bin type for bytes)."""
-    return msgpack.packb(header, use_bin_type=True)
+    return cast(bytes, msgpack.packb(header, use_bin_type=True))  # msgpack has no type hints
 
 
 def encode_request(request: Request) -> list[Frame]:
@@ -118,7 +121,7 @@ def encode_reply(reply: Reply) -> list[Frame]:
 class _ImageSpec:
     name: str
     shape: tuple[int, int, int]
-    dtype: np.dtype
+    dtype: np.dtype[Any]
     frame: int | None
     shm: str | None
     colorspace: str
@@ -159,16 +162,11 @@ def _refuse_ext(code: int, data: bytes) -> Any:
     raise _bad(f"msgpack extension type {code} is not allowed")
 
 
-def _require(header: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+def _require(header: dict[str, Any], key: str, kind: type[_T], default: Any = None) -> _T:
     value = header.get(key, default)
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise _bad(f"field {key!r} must be {_kind_name(kind)}, got {type(value).__name__}")
+        raise _bad(f"field {key!r} must be {kind.__name__}, got {type(value).__name__}")
     return value
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(k.__name__ for k in kinds)
 
 
 def check_version(header: dict[str, Any]) -> None:
@@ -257,8 +255,9 @@ def decode_images(
 
 
 def _bind_image(spec: _ImageSpec, frames: Sequence[Frame]) -> NamedImage:
-    if spec.shm is None:
+    if spec.frame is not None:
         return _view_image(spec, _frame_bytes(frames[spec.frame]))
+    assert spec.shm is not None  # _decode_spec sets exactly one of `frame` and `shm`
     try:
         data = memoryview(map_segment(spec.shm, spec.nbytes))
     except SharedMemoryError as exc:
@@ -305,14 +304,14 @@ def decode_reply(frames: Sequence[Frame], limits: Limits, allow_shm: bool = Fals
         raise _bad("empty message")
     header = decode_header(frames[0], limits)
     check_version(header)
-    try:
-        reply_type = ReplyType(header.get("type"))
-    except ValueError:
-        raise _bad(f"unknown reply type {header.get('type')!r}") from None
+    type_name = header.get("type")
+    if not isinstance(type_name, str) or type_name not in _REPLY_TYPE_NAMES:
+        raise _bad(f"unknown reply type {type_name!r}")
+    reply_type = ReplyType(type_name)
     re = header.get("re")
     if re is not None and not isinstance(re, str):
         raise _bad("field 're' must be a string or nil")
     images = decode_images(header, frames, limits, allow_shm)
     body = {k: v for k, v in header.items() if k not in _REPLY_KEYS}
-    message_id = header.get("id") if isinstance(header.get("id"), str) else ""
-    return Reply(type=reply_type, re=re, body=body, images=images, id=message_id)
+    message_id = header.get("id")
+    return Reply(type=reply_type, re=re, body=body, images=images, id=message_id if isinstance(message_id, str) else "")

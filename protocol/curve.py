@@ -31,7 +31,7 @@ class CurveClientKeys:
             raise ValueError(f"{client_cert} holds no secret key (use the client's .key_secret file)")
         return cls(server_public, client_public, client_secret)
 
-    def apply(self, socket: zmq.Socket) -> None:
+    def apply(self, socket: zmq.SyncSocket) -> None:
         """Configure `socket` as a CURVE client."""
         socket.curve_serverkey = self.server_public
         socket.curve_publickey = self.client_public

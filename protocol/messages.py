@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
-import numpy as np
+import numpy.typing as npt
 
 from .constants import FINAL_REPLY_TYPES, PROTOCOL_VERSION, ErrorCode, ReplyType
+
+ImageArray: TypeAlias = npt.NDArray[Any]
+"""An H x W x C image array; its dtype is one of the wire dtypes (`constants.DTYPES`)."""
 
 _counter = itertools.count(1)
 _prefix = f"{os.getpid():x}-{os.urandom(3).hex()}"
@@ -25,7 +28,7 @@ class NamedImage:
     """An image travelling in a message: H x W x C array, its name and colour space."""
 
     name: str
-    array: np.ndarray
+    array: ImageArray
     colorspace: str = "srgb"
     shm: str | None = None
     """Name of the shared-memory segment holding `array`, when it travels that way."""

@@ -18,8 +18,11 @@ import sys
 import threading
 import weakref
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from .messages import ImageArray
 
 SHM_ROOT = Path("/dev/shm")
 NAME_PATTERN = re.compile(r"^texforge-([0-9a-f]{1,8})-[0-9a-f]{24}$")
@@ -79,7 +82,7 @@ class Segment:
         """Size of the segment."""
         return len(self.buffer)
 
-    def array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    def array(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> ImageArray:
         """A writable view of the segment as an array."""
         return np.frombuffer(self.buffer, dtype=dtype).reshape(shape)
 
@@ -88,7 +91,7 @@ class Segment:
         unlink_segment(self.name)
 
 
-def copy_into_segment(array: np.ndarray) -> tuple[Segment, np.ndarray]:
+def copy_into_segment(array: ImageArray) -> tuple[Segment, ImageArray]:
     """A new segment holding a copy of `array`, and the segment's array view."""
     contiguous = np.ascontiguousarray(array)
     segment = Segment.create(contiguous.nbytes)
@@ -175,7 +178,7 @@ class SegmentPool:
                     return self._free.pop(index)
         return Segment.create(nbytes)
 
-    def fill(self, array: np.ndarray) -> tuple[Segment, np.ndarray]:
+    def fill(self, array: ImageArray) -> tuple[Segment, ImageArray]:
         """A pooled segment holding a copy of `array`, and its array view."""
         contiguous = np.ascontiguousarray(array)
         segment = self.acquire(contiguous.nbytes)
@@ -192,7 +195,7 @@ class SegmentPool:
                 return
         segment.unlink()
 
-    def release_when_garbage(self, segment: Segment, holder: np.ndarray) -> None:
+    def release_when_garbage(self, segment: Segment, holder: ImageArray) -> None:
         """Release `segment` once `holder` (an array that views it) is garbage collected."""
         weakref.finalize(holder, self.release, segment)
 

@@ -25,6 +25,16 @@ from ..protocol.errors import RemoteError, ServerUnavailableError, TexforgeError
 from .config import PRECISIONS
 from .imageio import DEFAULT_MAX_PIXELS, ImageFormatError, check_writable, probe_image, read_image, write_image
 from .material_files import FILE_FORMATS, NORMAL_CONVENTIONS, write_material
+from .upscale_files import (
+    ASPECT_TOLERANCE,
+    NETWORK_SCALES,
+    OUTPUT_FORMATS,
+    FileJob,
+    aspect_change,
+    is_jpeg,
+    network_scale_for,
+    plan_jobs,
+)
 from .version import __version__
 
 log = logging.getLogger("texforge")
@@ -211,9 +221,15 @@ def _read_input(path: str, client: Client) -> np.ndarray:
     return read_image(path, max_pixels=max_pixels)
 
 
-def _upscale_args(args: argparse.Namespace) -> UpscaleArgs:
-    return UpscaleArgs(model=args.model, scale=args.scale, tileable=args.tileable, normal_map=args.normal_map,
-                       size=_parse_size(args.size), detail=args.detail)
+def _upscale_args(args: argparse.Namespace, image: np.ndarray, source: Path) -> UpscaleArgs:
+    """The request for one image: with an exact size and no --scale, the smallest network scale that reaches it."""
+    size = _parse_size(args.size)
+    height, width = image.shape[:2]
+    scale = args.scale or (network_scale_for(width, height, size) if size else 2)
+    if size and aspect_change(width, height, size) > ASPECT_TOLERANCE:
+        log.warning("note: %s is %dx%d; %dx%d stretches it (the aspect ratio changes)", source, width, height, *size)
+    return UpscaleArgs(model=args.model, scale=scale, tileable=args.tileable, normal_map=args.normal_map,
+                       size=size, detail=args.detail, jpeg_source=is_jpeg(source))
 
 
 def _material_args(args: argparse.Namespace) -> MaterialArgs:
@@ -222,21 +238,37 @@ def _material_args(args: argparse.Namespace) -> MaterialArgs:
 
 
 def cmd_upscale(args: argparse.Namespace) -> int:
-    """Upscale one image file through the server."""
-    output = Path(args.output)
+    """Upscale image files through the server: one file to one file, or files and folders into a folder."""
+    jobs = plan_jobs(args.input, args.output, args.format)
+    if jobs[0].target != Path(args.output):  # results go into a folder
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+    failed = 0
     with _client(args) as client:
-        image = _read_input(args.input, client)
-        _check_writable(output, image.dtype)
-        bar = ProgressBar()
-        started = time.perf_counter()
-        try:
-            result = client.upscale(image, _upscale_args(args), colorspace="data" if args.normal_map else "srgb",
-                                    progress=bar)
-        finally:
-            bar.finish()
-    write_image(output, result)
-    log.info("wrote %s (%dx%d) in %.2f s", output, result.shape[1], result.shape[0], time.perf_counter() - started)
+        for job in jobs:
+            try:
+                _upscale_file(args, client, job)
+            except (ImageFormatError, RemoteError, CliError, ValueError, OSError) as error:
+                if len(jobs) == 1:
+                    raise
+                failed += 1
+                log.error("error: %s: %s", job.source, getattr(error, "message", error))
+    if failed:
+        raise CliError(f"{failed} of {len(jobs)} images failed (see above); the others were written")
     return 0
+
+
+def _upscale_file(args: argparse.Namespace, client: Client, job: FileJob) -> None:
+    image = _read_input(str(job.source), client)
+    _check_writable(job.target, image.dtype)
+    bar = ProgressBar()
+    started = time.perf_counter()
+    try:
+        result = client.upscale(image, _upscale_args(args, image, job.source),
+                                colorspace="data" if args.normal_map else "srgb", progress=bar)
+    finally:
+        bar.finish()
+    write_image(job.target, result)
+    log.info("wrote %s (%dx%d) in %.2f s", job.target, result.shape[1], result.shape[0], time.perf_counter() - started)
 
 
 def cmd_material(args: argparse.Namespace) -> int:
@@ -378,10 +410,13 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     _add_client_options(models, 5.0)
     models.set_defaults(func=cmd_models)
 
-    upscale = sub.add_parser("upscale", help="upscale a texture")
-    upscale.add_argument("input")
-    upscale.add_argument("output")
-    upscale.add_argument("--scale", type=int, default=2, choices=(2, 4))
+    upscale = sub.add_parser("upscale", help="upscale textures: IN OUT, or IN... OUTDIR for several files or folders")
+    upscale.add_argument("input", nargs="+", metavar="IN", help="image files or folders of images")
+    upscale.add_argument("output", metavar="OUT", help="output file, or folder (several inputs, or a folder in)")
+    upscale.add_argument("--scale", type=int, default=None, choices=NETWORK_SCALES,
+                         help="network scale (default: 2; with --size, the smallest that reaches the size)")
+    upscale.add_argument("--format", choices=OUTPUT_FORMATS, default="same",
+                         help="file type of results written into a folder (same: the source's)")
     upscale.add_argument("--model", default=None, help="model name (default: the server's best for the scale)")
     upscale.add_argument("--tileable", action="store_true", help=UpscaleArgs.spec("tileable").doc)
     upscale.add_argument("--normal-map", action="store_true", help=UpscaleArgs.spec("normal_map").doc)

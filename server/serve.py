@@ -49,7 +49,7 @@ def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits
 
 def check_address_free(bind: str) -> None:
     """Refuse at once (ValueError) when another process already listens on `bind`."""
-    probe = zmq.Context.instance().socket(zmq.ROUTER)
+    probe: zmq.SyncSocket = zmq.Context.instance().socket(zmq.ROUTER)
     try:
         probe.bind(bind)
     except zmq.ZMQError as error:

@@ -124,7 +124,7 @@ def run_fuzz(
 ) -> FuzzReport:
     """Send `count` mutated messages to `address`, one at a time; classify each outcome."""
     rng = random.Random(seed)
-    context = zmq.Context.instance()
+    context: zmq.SyncContext = zmq.Context.instance()
     report = FuzzReport()
     started = time.perf_counter()
     socket = _fresh_socket(context, address)
@@ -145,14 +145,14 @@ def run_fuzz(
     return report
 
 
-def _fresh_socket(context: zmq.Context, address: str) -> zmq.Socket:
+def _fresh_socket(context: zmq.SyncContext, address: str) -> zmq.SyncSocket:
     socket = context.socket(zmq.DEALER)
     socket.setsockopt(zmq.LINGER, 0)
     socket.connect(address)
     return socket
 
 
-def _await_outcome(socket: zmq.Socket, reply_timeout_s: float, job_timeout_s: float) -> str:
+def _await_outcome(socket: zmq.SyncSocket, reply_timeout_s: float, job_timeout_s: float) -> str:
     deadline = time.monotonic() + reply_timeout_s
     accepted = False
     while True:

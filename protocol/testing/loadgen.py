@@ -71,7 +71,7 @@ def _requests_for(kind: str, rng: random.Random, large: int) -> list[Request]:
 
 def _client(address: str, seed: int, count: int, large: int, report: LoadReport, lock: threading.Lock) -> None:
     rng = random.Random(seed)
-    socket = zmq.Context.instance().socket(zmq.DEALER)
+    socket: zmq.SyncSocket = zmq.Context.instance().socket(zmq.DEALER)
     socket.setsockopt(zmq.LINGER, 0)
     socket.connect(address)
     try:
@@ -91,9 +91,9 @@ def _client(address: str, seed: int, count: int, large: int, report: LoadReport,
         socket.close(linger=0)
 
 
-def _collect(socket: zmq.Socket, waiting: set[str], report: LoadReport, lock: threading.Lock,
+def _collect(socket: zmq.SyncSocket, waiting: set[str], report: LoadReport, lock: threading.Lock,
              timeout_s: float) -> list[str]:
-    outcomes = []
+    outcomes: list[str] = []
     deadline = time.monotonic() + timeout_s
     while (waiting or not outcomes) and time.monotonic() < deadline:
         if not socket.poll(int(max(0.0, deadline - time.monotonic()) * 1000)):

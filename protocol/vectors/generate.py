@@ -11,24 +11,30 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 import msgpack
 import numpy as np
+import numpy.typing as npt
 
 HERE = Path(__file__).resolve().parent
 
+_Image: TypeAlias = tuple[dict[str, Any], npt.NDArray[Any]]
+"""An image spec and the array it describes."""
+_ValidCase: TypeAlias = tuple[str, str, list[bytes], dict[str, Any], list[_Image]]
+"""Name, direction ('request' or 'reply'), frames, header, images."""
+
 
 def _header(**fields: Any) -> bytes:
-    return msgpack.packb(fields, use_bin_type=True)
+    return cast(bytes, msgpack.packb(fields, use_bin_type=True))  # msgpack has no type hints
 
 
-def _spec(name: str, array: np.ndarray, frame: int, colorspace: str = "srgb") -> dict[str, Any]:
+def _spec(name: str, array: npt.NDArray[Any], frame: int, colorspace: str = "srgb") -> dict[str, Any]:
     dtype = {np.uint8: "uint8", np.uint16: "uint16", np.float16: "float16", np.float32: "float32"}[array.dtype.type]
     return {"name": name, "shape": list(array.shape), "dtype": dtype, "frame": frame, "colorspace": colorspace}
 
 
-def _image_expect(spec: dict[str, Any], array: np.ndarray) -> dict[str, Any]:
+def _image_expect(spec: dict[str, Any], array: npt.NDArray[Any]) -> dict[str, Any]:
     return {k: spec[k] for k in ("name", "shape", "dtype", "colorspace")} | {"values": array.ravel().tolist()}
 
 
@@ -37,7 +43,7 @@ def _valid_cases() -> list[dict[str, Any]]:
     gray16 = (np.arange(4, dtype=np.uint16) * 16000 + 7).reshape(2, 2, 1)
     rgba_f16 = np.linspace(-1, 2, 8, dtype=np.float16).reshape(1, 2, 4)
     la_f32 = np.array([[[0.25, 1.0], [3.5, -0.0]]], dtype=np.float32)
-    cases = []
+    cases: list[_ValidCase] = []
     ping = {"v": 1, "id": "r1", "op": "ping", "args": {}, "images": []}
     cases.append(("request_ping", "request", [_header(**ping)], ping, []))
     spec = _spec("image", rgb8, 1)

@@ -10,6 +10,7 @@ photo's luminance measured no better (within 0.002 RMSE) and costs more; it stay
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import replace
 from typing import Protocol
@@ -165,7 +166,8 @@ def self_ensemble(net: MaterialNet, photos: torch.Tensor, symmetries: tuple[int,
     """
     if not symmetries:
         raise ValueError("self_ensemble needs at least one symmetry")
-    total = sum(transform_svbrdf(net(transform_image(photos, symmetry)), inverse_symmetry(symmetry)).stacked()
-                for symmetry in symmetries)
+    views = (transform_svbrdf(net(transform_image(photos, symmetry)), inverse_symmetry(symmetry)).stacked()
+             for symmetry in symmetries)
+    total = functools.reduce(torch.add, views)
     mean = SVBRDF.from_stacked(total / len(symmetries))
     return SVBRDF(normalize_channels(mean.normal), mean.diffuse, mean.roughness, mean.specular)

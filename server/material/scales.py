@@ -28,7 +28,7 @@ def low_pass(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 def _fused(context: torch.Tensor, detail: torch.Tensor) -> torch.Tensor:
     """Low frequencies of ``context`` (any smaller size) plus the high frequencies of ``detail``."""
     base = F.interpolate(context, size=detail.shape[2:], mode="bilinear", align_corners=False)
-    return base + detail - low_pass(detail, tuple(context.shape[2:]))
+    return base + detail - low_pass(detail, (context.shape[2], context.shape[3]))
 
 
 def fuse_scales(context: SVBRDF, detail: SVBRDF) -> SVBRDF:

@@ -10,6 +10,7 @@ array in its final dtype), so peak memory is a few tile rows, not the whole floa
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
@@ -34,7 +35,7 @@ def tile_spans(length: int, tile: int) -> list[tuple[int, int]]:
     """Split [0, length) into ceil(length / tile) near-equal [start, end) spans."""
     count = max(1, math.ceil(length / tile))
     bounds = [round(i * length / count) for i in range(count + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(itertools.pairwise(bounds))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ class WeightAverage:
     @torch.no_grad()
     def update(self, network: nn.Module) -> None:
         """Move the average a step of ``1 - decay`` towards ``network``'s current weights."""
-        for averaged, current in zip(self.module.state_dict().values(), network.state_dict().values()):
+        for averaged, current in zip(self.module.state_dict().values(), network.state_dict().values(), strict=True):
             if averaged.is_floating_point():
                 averaged.lerp_(current, 1.0 - self.decay)
             else:

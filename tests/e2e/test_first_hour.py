@@ -76,3 +76,28 @@ def test_models_stars_the_default_of_each_scale(diagnostic_server) -> None:
     starred = {line.split()[1] for line in texforge("models", server=diagnostic_server.address).stdout.splitlines()
                if line.startswith("*")}
     assert set(defaults.values()) <= starred
+
+
+def test_upscale_takes_a_folder_and_reports_failures_per_file(diagnostic_server, tmp_path) -> None:
+    from texforge.server.imageio import read_image, write_image
+
+    (tmp_path / "in").mkdir()
+    write_image(tmp_path / "in" / "a.png", np.full((8, 8, 3), 100, np.uint8))
+    write_image(tmp_path / "in" / "b.tif", np.full((6, 6, 1), 0.5, np.float32))
+    (tmp_path / "in" / "broken.png").write_bytes(b"not a png")
+    result = texforge("upscale", str(tmp_path / "in"), str(tmp_path / "out"), "--model", "bicubic",
+                      server=diagnostic_server.address)
+    assert result.returncode == 1 and "broken.png" in result.stderr and "1 of 3" in result.stderr
+    assert read_image(tmp_path / "out" / "a.png").shape == (16, 16, 3)
+    assert read_image(tmp_path / "out" / "b.tif").dtype == np.float32
+
+
+def test_an_exact_size_picks_the_scale_and_says_when_it_stretches(diagnostic_server, tmp_path) -> None:
+    from texforge.server.imageio import read_image, write_image
+
+    write_image(tmp_path / "a.png", np.full((16, 16, 3), 100, np.uint8))
+    result = texforge("upscale", str(tmp_path / "a.png"), str(tmp_path / "big.png"), "--size", "60x30",
+                      "--model", "bicubic", server=diagnostic_server.address)
+    assert result.returncode == 0, result.stderr
+    assert read_image(tmp_path / "big.png").shape == (30, 60, 3)
+    assert "stretches" in result.stderr

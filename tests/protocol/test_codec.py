@@ -33,7 +33,7 @@ def test_request_round_trip_keeps_every_dtype_and_channel_count(arrays: list[np.
     decoded = decode_request(encode_request(request), Limits())
     assert (decoded.op, decoded.id, decoded.args) == ("echo", request.id, {"k": [1, "x"]})
     assert len(decoded.images) == len(arrays)
-    for original, image in zip(request.images, decoded.images):
+    for original, image in zip(request.images, decoded.images, strict=True):
         assert image.name == original.name and image.colorspace == colorspace
         assert image.array.dtype == original.array.dtype and image.array.shape == original.array.shape
         np.testing.assert_array_equal(image.array.view(np.uint8), original.array.view(np.uint8))

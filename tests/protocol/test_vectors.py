@@ -52,8 +52,8 @@ def test_vector(path: Path) -> None:
         reencoded = decode_reply(encode_reply(message), Limits())
     assert [(i.name, list(i.array.shape), i.colorspace) for i in message.images] == [
         (e["name"], e["shape"], e["colorspace"]) for e in expect["images"]]
-    for image, expected in zip(message.images, expect["images"]):
+    for image, expected in zip(message.images, expect["images"], strict=True):
         values = np.array(expected["values"], dtype=DTYPES[expected["dtype"]]).reshape(expected["shape"])
         np.testing.assert_array_equal(image.array, values)
-    for first, second in zip(message.images, reencoded.images):
+    for first, second in zip(message.images, reencoded.images, strict=True):
         np.testing.assert_array_equal(first.array, second.array)

@@ -18,7 +18,7 @@ class ArchFamily:
 
     name: str
     """Architecture name stored in weight files (`texforge.arch`)."""
-    hparams_type: type
+    hparams_type: type[Any]
     """Frozen dataclass of the family's hyper-parameters."""
     build: Callable[[int, Any], nn.Module]
     """`build(scale, hparams) -> nn.Module`."""

@@ -48,6 +48,9 @@ def _upsampler_stages(scale: int) -> list[int]:
 class EDSR(nn.Module):
     """EDSR: head, residual body with a long skip, pixel-shuffle upsampler, tail."""
 
+    rgb_mean: torch.Tensor
+    """Buffer (not saved): the mean RGB subtracted before the head and added back after the tail."""
+
     def __init__(self, scale: int, params: EDSRParams) -> None:
         super().__init__()
         f = params.features
@@ -66,7 +69,7 @@ class EDSR(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.head(x - self.rgb_mean)
         features = features + self.body_tail(self.body(features))
-        for conv, factor in zip(self.upsampler, self.shuffle_factors):
+        for conv, factor in zip(self.upsampler, self.shuffle_factors, strict=True):
             features = F.pixel_shuffle(conv(features), factor)
         return self.tail(features) + self.rgb_mean
 

@@ -26,6 +26,14 @@ class FastSRParams:
     """Residual blocks (two 3x3 convolutions each)."""
 
 
+@torch.no_grad()
+def _start_small(conv: nn.Conv2d) -> None:
+    """Weights scaled by 0.1 and a zero bias: the layer starts as a small correction."""
+    conv.weight.mul_(0.1)
+    if conv.bias is not None:
+        conv.bias.zero_()
+
+
 class ResidualBlock(nn.Module):
     """conv-ReLU-conv with an identity skip, no normalisation."""
 
@@ -33,11 +41,9 @@ class ResidualBlock(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(features, features, 3, padding=1)
         self.conv2 = nn.Conv2d(features, features, 3, padding=1)
-        with torch.no_grad():
-            # Near-identity blocks: a deeper net initialised (`--init`) from a shallower one starts
-            # where the shallower one ended instead of behind it.
-            self.conv2.weight.mul_(0.1)
-            self.conv2.bias.zero_()
+        # Near-identity blocks: a deeper net initialised (`--init`) from a shallower one starts
+        # where the shallower one ended instead of behind it.
+        _start_small(self.conv2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.conv2(F.relu(self.conv1(x), inplace=True))
@@ -54,10 +60,8 @@ class FastSRNet(nn.Module):
         self.body = nn.Sequential(*(ResidualBlock(f) for _ in range(params.blocks)))
         self.body_tail = nn.Conv2d(f, f, 3, padding=1)
         self.upsampler = nn.Conv2d(f, 3 * scale * scale, 3, padding=1)
-        with torch.no_grad():
-            # Start close to the nearest-neighbour anchor so early training refines, not repairs.
-            self.upsampler.weight.mul_(0.1)
-            self.upsampler.bias.zero_()
+        # Start close to the nearest-neighbour anchor so early training refines, not repairs.
+        _start_small(self.upsampler)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.head(x)

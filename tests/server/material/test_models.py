@@ -113,7 +113,7 @@ def test_heuristic_divides_out_the_falloff_of_the_requested_field_of_view() -> N
 
 
 def test_refinement_renders_with_the_requested_field_of_view(monkeypatch: pytest.MonkeyPatch) -> None:
-    from texforge.server.material import models
+    from texforge.server.material import pipeline
 
     seen: list[CaptureSetup] = []
 
@@ -121,7 +121,7 @@ def test_refinement_renders_with_the_requested_field_of_view(monkeypatch: pytest
         seen.append(setup)
         return svbrdf
 
-    monkeypatch.setattr(models, "refine_svbrdf", spy)
+    monkeypatch.setattr(pipeline, "refine_svbrdf", spy)
     request = MaterialRequest.of(_flash_photo(32), refine_steps=2, fov_degrees=30.0)
     HeuristicMaterialModel().estimate(request, JobContext())
     assert len(seen) == 1 and seen[0].fov_degrees == 30.0

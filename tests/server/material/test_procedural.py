@@ -47,7 +47,7 @@ def test_photos_are_reproducible_and_in_range() -> None:
     maps = generate_batch(2, 32, seed=3)
     a = render_capture(maps, torch.Generator().manual_seed(5), CaptureSetup())
     b = render_capture(maps, torch.Generator().manual_seed(5), CaptureSetup())
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         assert torch.equal(x, y)
         assert x.shape == (2, 3, 32, 32) and x.min() >= 0 and x.max() <= 1
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import threading
 
 import numpy as np
@@ -41,7 +42,7 @@ def seam_ratios(image: np.ndarray, phase: int = 1) -> tuple[float, float]:
 def test_tile_spans_cover_the_length_evenly() -> None:
     spans = tile_spans(100, 32)
     assert spans[0][0] == 0 and spans[-1][1] == 100 and len(spans) == 4
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
 
 
 def test_feather_weights_of_neighbours_sum_to_one() -> None:
