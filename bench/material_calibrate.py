@@ -2,9 +2,12 @@
 
 Reads Deschaintre-format strips (``sample_*.png``: flash render | normal | diffuse | roughness |
 specular, 288 px tiles; maps decoded by ``exemplars.decode_strip_maps``: diffuse, roughness and
-specular linear as stored), renders the maps with ``FlashRenderer`` and fits the field of view,
-the flash intensity (and with ``--free-gamma`` the display gamma) by gradient descent on the
-image RMSE against the flash tile, starting from ``--start-fov`` / ``--start-intensity``.
+specular linear as stored), renders the maps with ``FlashRenderer`` and fits the field of view
+and the flash intensity by gradient descent on the image RMSE against the flash tile, from
+``--start-fov`` / ``--start-intensity``. The photo tiles' display gamma is ``--gamma`` (default
+2.2, as the data README describes them), or fitted too with ``--free-gamma``. Measured
+2026-12-01 (docs/material.md, "Strip conventions and calibration"): with the maps read linear,
+the tiles fit best as linear renders (gamma ~1).
 
     python bench/material_calibrate.py --data /work/shared/data/svbrdf/synthetic_gt [--per-strip]
 
@@ -24,14 +27,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from texforge.server.material.exemplars import maps_from_tiles, read_tiles
+from texforge.server.material.exemplars import decode_strip_maps, read_strip
 from texforge.server.material.render import SVBRDF, CaptureSetup, FlashRenderer, render_point_light
 
 
 def load_strip(path: Path) -> tuple[torch.Tensor, SVBRDF]:
     """One strip -> (photo (1, 3, H, W) in [0, 1], linear SVBRDF)."""
-    tiles = read_tiles(path, minimum=5)
-    return tiles[0], maps_from_tiles(tiles)
+    photo, encoded = read_strip(path)
+    return photo, decode_strip_maps(encoded)
 
 
 def load_strips(folder: Path, size: int = 0) -> list[tuple[torch.Tensor, SVBRDF]]:
@@ -144,6 +147,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--free-gamma", action="store_true",
                         help="fit the display gamma too (it trades off against intensity and fov)")
+    parser.add_argument("--gamma", type=float, default=CaptureSetup.gamma,
+                        help="display gamma of the photo tiles (1: linear renders); the start value with --free-gamma")
     parser.add_argument("--size", type=int, default=144, help="fit on tiles downsampled to this size (0: full)")
     parser.add_argument("--per-strip", action="store_true",
                         help="also fit flash power and a roughness exponent per strip at the fitted fov")
@@ -155,7 +160,7 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_strips(args.data, args.size)
-    start = CaptureSetup(fov_degrees=args.start_fov, light_intensity=args.start_intensity)
+    start = CaptureSetup(fov_degrees=args.start_fov, light_intensity=args.start_intensity, gamma=args.gamma)
     print(f"start  fov={start.fov_degrees:.2f} intensity={start.light_intensity:.3f} "
           f"gamma={start.gamma:.3f} rmse={rmse_for(start, data):.4f}")
     fitted = fit(data, args.steps, args.free_gamma, start, fit_offsets=not args.no_offsets)

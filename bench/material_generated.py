@@ -2,10 +2,11 @@
 
 ``bench/material_quality.py`` scores the Deschaintre strips, which are the issue's acceptance
 test: choosing between training runs by those numbers would tune on the test set. This bench
-scores the same way (public ``MaterialModel.estimate`` path, self-ensemble included; encoded-map
-RMSE and a novel-light render) on materials from the procedural generator at a seed range that
-no training run draws from, each photographed with random capture conditions (field of view,
-flash offset, exposure, white balance, gamma, noise) as in training. Exemplar crops are not
+scores the same way (public ``MaterialModel.estimate`` path, self-ensemble included; map RMSE
+in the strips' encoding, linear albedo and specular, and a novel-light render) on materials
+from the procedural generator at a seed range that no training run draws from, each
+photographed with random capture conditions (field of view, flash offset, exposure, white
+balance, gamma, noise) as in training. Exemplar crops are not
 included: those maps are training data. 2-shot models get the same synthetic guide photo as in
 ``material_quality.py`` (rendered from the ground truth by our guide renderer).
 
@@ -18,11 +19,12 @@ import argparse
 from pathlib import Path
 
 import torch
-from material_quality import MAPS, evaluate, mean_map_scores, print_scores
+from material_quality import evaluate, mean_map_scores, print_scores
 
+from texforge.server.material.exemplars import encode_strip_maps
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
 from texforge.server.material.procedural import batch_material, render_capture
-from texforge.server.material.render import CaptureSetup, encode_maps
+from texforge.server.material.render import CaptureSetup
 from texforge.server.weight_files import shipped_material_files
 
 HELD_OUT_SEED = 2_000_000_011
@@ -31,13 +33,12 @@ HELD_OUT_SEED = 2_000_000_011
 
 def held_out_samples(count: int, size: int, metal_share: float,
                      setup: CaptureSetup) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
-    """``count`` (flash photo (1, 3, H, W), encoded ground truth) pairs, reproducible."""
+    """``count`` (flash photo (1, 3, H, W), ground truth in the strips' encoding) pairs, reproducible."""
     samples = []
     for index in range(count):
         material = batch_material(HELD_OUT_SEED, index, size, metal_share)
         flash, _ = render_capture(material, torch.Generator().manual_seed(HELD_OUT_SEED + index), setup)
-        encoded = encode_maps(material)
-        samples.append((flash, {name: encoded[name] for name in MAPS}))
+        samples.append((flash, encode_strip_maps(material)))
     return samples
 
 

@@ -3,8 +3,8 @@
 Held-out generated materials (``material_generated.py``'s seed range, never trained on) are
 photographed at ``--photo-size`` with random capture conditions as in training; the shipped
 1-shot model predicts maps at that size with every combination of working side, context side
-(0: no second reading) and upsampling method. Reports RMSE per encoded map and a novel-light
-render against the ground truth, and the time per photo. ``--data DIR`` scores the
+(0: no second reading) and upsampling method. Reports RMSE per map (strips' encoding: linear
+albedo and specular) and a novel-light render against the ground truth, and the time per photo. ``--data DIR`` scores the
 ``maps512_*.png`` map sets instead; those are training exemplars, so they suit a speed check,
 not a choice between policies.
 
@@ -20,23 +20,22 @@ from pathlib import Path
 
 import torch
 from material_generated import held_out_samples
-from material_quality import MAPS, evaluate
+from material_quality import evaluate
 
-from texforge.server.material.exemplars import load_exemplar
+from texforge.server.material.exemplars import encode_strip_maps, load_exemplar
 from texforge.server.material.imaging import normalize_channels, resize
 from texforge.server.material.models import NeuralMaterialModel
-from texforge.server.material.render import CaptureSetup, FlashRenderer, encode_maps
+from texforge.server.material.render import CaptureSetup, FlashRenderer
 from texforge.server.weight_files import shipped_material_files
 
 
 def exemplar_samples(folder: Path, size: int) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
-    """(flash photo, encoded truth) of every ``maps512`` map set, resized to ``size``."""
+    """(flash photo, truth in the strips' encoding) of every ``maps512`` map set, resized to ``size``."""
     renderer, samples = FlashRenderer(CaptureSetup()), []
     for path in sorted(folder.glob("maps512_*.png")):
         maps = load_exemplar(path).map(lambda t: resize(t, (size, size)))
         truth = replace(maps, normal=normalize_channels(maps.normal))
-        encoded = encode_maps(truth)
-        samples.append((renderer.photo(truth), {name: encoded[name] for name in MAPS}))
+        samples.append((renderer.photo(truth), encode_strip_maps(truth)))
     return samples
 
 

@@ -2,12 +2,14 @@
 
 For every ``sample_*.png`` strip (flash render | normal | diffuse | roughness | specular) each
 model predicts maps from the flash tile through the public ``MaterialModel.estimate`` path;
-we report RMSE per encoded map (normal (n+1)/2, sRGB albedo and specular, linear roughness)
-and the RMSE of a re-rendered photo under a novel light (flash camera, light moved 40 degrees
-off-axis) with the default capture setup. Baselines: ``heuristic`` and ``mean-map`` (each map
-replaced by its mean over the evaluated set). 2-shot models get a guide photo rendered from the
-ground-truth maps by our renderer (ambient + two soft lights, fixed seed), since the strips
-have none; it is pixel-aligned, so it is passed with ``guide_aligned``.
+we report RMSE per map in the strips' own encoding (``exemplars.encode_strip_maps``: normal
+(n+1)/2; albedo, roughness and specular linear; the models' sRGB-encoded albedo and specular
+are decoded to linear first) and the RMSE of a re-rendered photo under a novel light (flash
+camera, light moved 40 degrees off-axis) with the default capture setup. Baselines:
+``heuristic`` and ``mean-map`` (each map replaced by its mean over the evaluated set). 2-shot
+models get a guide photo rendered from the ground-truth maps by our renderer (ambient + two soft
+lights, fixed seed), since the strips have none; it is pixel-aligned, so it is passed with
+``guide_aligned``. The flash tile is given to the models as stored.
 
     python bench/material_quality.py --data /work/shared/data/svbrdf/synthetic_gt [--refine 50]
 """
@@ -22,24 +24,24 @@ import numpy as np
 import torch
 
 from texforge.server.contract import JobContext, MaterialRequest
-from texforge.server.material.exemplars import read_tiles
+from texforge.server.material.exemplars import STRIP_MAPS, decode_strip_maps, encode_strip_maps, read_strip
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
 from texforge.server.material.procedural import _guide_radiance
 from texforge.server.material.render import SVBRDF, CaptureSetup, decode_maps, expose, render_point_light
 from texforge.server.weight_files import shipped_material_files
 
-MAPS = ("normal", "albedo", "roughness", "specular")
+MAPS = STRIP_MAPS
+"""The scored maps; every table keys them in the strips' encoding."""
 
 
 def load_strip(path: Path) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """(flash photo (1, 3, H, W), encoded ground-truth maps (1, C, H, W)) of one strip."""
-    tiles = read_tiles(path, minimum=5)
-    return tiles[0], {"normal": tiles[1], "albedo": tiles[2], "roughness": tiles[3][:, :1], "specular": tiles[4]}
+    """(flash photo (1, 3, H, W), ground-truth maps (1, C, H, W) in the strips' encoding) of one strip."""
+    return read_strip(path)
 
 
 def to_svbrdf(encoded: dict[str, torch.Tensor]) -> SVBRDF:
-    """Encoded maps -> linear SVBRDF."""
-    return decode_maps(encoded["normal"], encoded["albedo"], encoded["roughness"], encoded["specular"])
+    """Maps in the strips' encoding -> linear SVBRDF."""
+    return decode_strip_maps(encoded)
 
 
 def novel_light_photo(maps: SVBRDF, setup: CaptureSetup) -> torch.Tensor:
@@ -51,8 +53,10 @@ def novel_light_photo(maps: SVBRDF, setup: CaptureSetup) -> torch.Tensor:
 
 
 def arrays_to_encoded(maps: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    """Model output arrays (H, W, C) -> encoded tensors (1, C, H, W)."""
-    return {name: torch.from_numpy(maps[name]).permute(2, 0, 1)[None] for name in MAPS}
+    """Model output arrays (H, W, C; the contract's encoding: sRGB albedo and specular) -> tensors
+    (1, C, H, W) in the strips' encoding (linear albedo and specular), as the ground truth."""
+    t = {name: torch.from_numpy(maps[name]).permute(2, 0, 1)[None] for name in MAPS}
+    return encode_strip_maps(decode_maps(t["normal"], t["albedo"], t["roughness"], t["specular"]))
 
 
 def guide_for(truth: SVBRDF, setup: CaptureSetup) -> np.ndarray:
@@ -133,7 +137,7 @@ def main() -> int:
 
 def print_scores(title: str, rows: dict[str, dict[str, float]], result_prefix: str) -> None:
     """The side-by-side table and the ``RESULT`` line."""
-    print(f"{title}; RMSE of encoded maps and of a novel-light render")
+    print(f"{title}; RMSE of maps in the strips' encoding (linear albedo, specular) and of a novel-light render")
     print(f"{'model':28s}" + "".join(f"{name:>11s}" for name in (*MAPS, "render")))
     for name, row in rows.items():
         print(f"{name:28s}" + "".join(f"{row[k]:11.4f}" for k in (*MAPS, "render")))

@@ -20,7 +20,8 @@ Conventions (also in CONVENTIONS.md next to this file):
   exposure, plus sensor noise, encoded with ``x ** (1 / gamma)`` and clipped to [0, 1].
 * The default capture (``CaptureSetup``) is a phone with a flash next to the lens, looking
   straight at a sample of width 2 that fills the frame; its field of view, light intensity
-  and gamma were fitted against an independent renderer (``bench/material_calibrate.py``).
+  and gamma were fitted against an independent renderer (``bench/material_calibrate.py``), under
+  an old, wrong sRGB reading of that renderer's maps (CONVENTIONS.md, "Deschaintre strips").
 """
 
 from __future__ import annotations

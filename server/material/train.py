@@ -26,11 +26,11 @@ from ..training.config import RunConfig, add_run_arguments
 from ..training.loop import configure_torch, run_loop, start
 from ..training.precision import forward_fp32
 from ..training.state import TrainingState
-from .exemplars import load_exemplar, maps_from_tiles, random_exemplar_crop, read_tiles
+from .exemplars import decode_strip_maps, encode_strip_maps, load_exemplar, random_exemplar_crop, read_strip
 from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
 from .network import MaterialNet, NetworkConfig, load_grown_state
 from .procedural import METAL_SHARE, CaptureJitter, batch_material, generate_batch, render_capture
-from .render import SVBRDF, CaptureSetup, encode_maps
+from .render import SVBRDF, CaptureSetup
 from .weights import TRAINING_CROP_SIZE, load_model, save_model
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def training_loss(net: MaterialNet, photos: torch.Tensor, maps: SVBRDF, config: 
 @torch.no_grad()
 def validate_generated(net: MaterialNet, shots: int, setup: CaptureSetup, count: int = 16,
                        size: int = 128) -> dict[str, float]:
-    """Per-map RMSE (encoded maps) and flash re-render RMSE on held-out generated materials."""
+    """Per-map RMSE (``map_rmse``) and flash re-render RMSE on held-out generated materials."""
     net.eval()
     maps = generate_batch(count, size, VALIDATION_SEED)
     flash, guide = render_capture(maps, torch.Generator().manual_seed(VALIDATION_SEED), setup)
@@ -168,10 +168,11 @@ def validate_generated(net: MaterialNet, shots: int, setup: CaptureSetup, count:
 
 
 def map_rmse(predicted: SVBRDF, target: SVBRDF, setup: CaptureSetup) -> dict[str, float]:
-    """RMSE of each encoded map and of the re-rendered flash photo (novel light at 30 degrees)."""
+    """RMSE of each map in the strips' encoding (linear albedo and specular, as the benches score
+    them) and of the re-rendered flash photo (novel light at 30 degrees)."""
     from .render import FlashRenderer, expose, render_point_light
 
-    pred, true = encode_maps(predicted), encode_maps(target)
+    pred, true = encode_strip_maps(predicted), encode_strip_maps(target)
     scores = {name: float(((pred[name] - true[name]) ** 2).mean().sqrt())
               for name in ("normal", "albedo", "roughness", "specular")}
     camera = FlashRenderer(setup).flash_position(1)[0]
@@ -189,8 +190,8 @@ def validate_strips(net: MaterialNet, folder: Path, setup: CaptureSetup) -> dict
     totals: dict[str, float] = {}
     paths = sorted(folder.glob("sample_*.png"))
     for path in paths:
-        tiles = read_tiles(path)
-        photo, target = tiles[0], maps_from_tiles(tiles)
+        photo, encoded = read_strip(path)
+        target = decode_strip_maps(encoded)
         photos = photo if net.config.in_channels == 3 else torch.cat([photo, photo], dim=1)
         for name, value in map_rmse(net(photos), target, setup).items():
             totals[name] = totals.get(name, 0.0) + value / len(paths)
@@ -205,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
     setup = CaptureSetup()
     net = MaterialNet(config.network)
     state = TrainingState(net, torch.optim.Adam(net.parameters(), lr=config.run.lr))
-    carried = start(config.run, state, _read_weights, load_grown_state)
+    carried = start(config.run, state, _read_weights, _adopt_grown)
     exemplars = [load_exemplar(path) for path in config.exemplars]
     net.train()
     step = partial(_step, config, state, setup, exemplars)
@@ -218,10 +219,21 @@ def _read_weights(path: Path) -> tuple[nn.Module, Mapping[str, Any]]:
     return net, card
 
 
+def _material_net(module: nn.Module) -> MaterialNet:
+    """``module`` as the MaterialNet it is: the training toolkit hands networks around as nn.Module."""
+    if not isinstance(module, MaterialNet):
+        raise TypeError(f"expected a MaterialNet, got {type(module).__name__}")
+    return module
+
+
+def _adopt_grown(net: nn.Module, source: nn.Module) -> None:
+    load_grown_state(_material_net(net), _material_net(source))
+
+
 def _step(config: MaterialTrainConfig, state: TrainingState, setup: CaptureSetup, exemplars: list[SVBRDF],
           step: int) -> dict[str, float]:
     photos, maps = training_batch(config, step, setup, exemplars)
-    loss, logs = training_loss(state.network, photos, maps, config, step)
+    loss, logs = training_loss(_material_net(state.network), photos, maps, config, step)
     state.optimiser.zero_grad()
     loss.backward()
     torch.nn.utils.clip_grad_norm_(state.network.parameters(), 1.0)
@@ -232,9 +244,10 @@ def _step(config: MaterialTrainConfig, state: TrainingState, setup: CaptureSetup
 def _publish(config: MaterialTrainConfig, state: TrainingState, setup: CaptureSetup, carried: list[dict[str, Any]],
              net: nn.Module, losses: Mapping[str, float]) -> None:
     """Validate ``net`` (a ``MaterialNet``) and write it with its card to --out."""
-    scores = {"generated": validate_generated(net, config.shots, setup)}
+    material_net = _material_net(net)
+    scores = {"generated": validate_generated(material_net, config.shots, setup)}
     if config.val is not None and config.shots == 1:
-        scores["strips"] = validate_strips(net, config.val, setup)
+        scores["strips"] = validate_strips(material_net, config.val, setup)
     fields = {
         "data": _data_description(config),
         "shots": config.shots,
@@ -243,7 +256,7 @@ def _publish(config: MaterialTrainConfig, state: TrainingState, setup: CaptureSe
         "validation": {k: {n: round(v, 4) for n, v in s.items()} for k, s in scores.items()},
         "train_loss": {k: round(v, 4) for k, v in losses.items()},
     }
-    save_model(config.run.out, net, setup, training_card(config.run, state.step, state.elapsed, fields, carried))
+    save_model(config.run.out, material_net, setup, training_card(config.run, state.step, state.elapsed, fields, carried))
     logger.info("step %d (%.0fs) val %s", state.step, state.elapsed, fields["validation"])
 
 

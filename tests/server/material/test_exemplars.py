@@ -11,7 +11,14 @@ import torch
 from PIL import Image
 
 from texforge.server.material import train
-from texforge.server.material.exemplars import load_exemplar, random_exemplar_crop
+from texforge.server.material.exemplars import (
+    STRIP_MAPS,
+    decode_strip_maps,
+    encode_strip_maps,
+    load_exemplar,
+    random_exemplar_crop,
+    read_strip,
+)
 from texforge.server.material.network import MaterialNet, NetworkConfig
 from texforge.server.material.pipeline import self_ensemble
 from texforge.server.material.procedural import generate_batch, height_to_normal
@@ -21,11 +28,11 @@ from texforge.server.material.symmetry import DIHEDRAL, inverse_symmetry, transf
 TILE = 16
 
 
-def _write_exemplar(path: Path, leading_tiles: int, diffuse: tuple[int, int, int]) -> None:
-    """Tiles: ``leading_tiles`` of noise, then flat normal, ``diffuse``, roughness 128, specular 10."""
+def _write_exemplar(path: Path, leading_tiles: int, diffuse: tuple[int, int, int], specular: int = 10) -> None:
+    """Tiles: ``leading_tiles`` of noise, then flat normal, ``diffuse``, roughness 128, grey ``specular``."""
     rng = np.random.default_rng(0)
     tiles = [rng.integers(0, 256, (TILE, TILE, 3), dtype=np.uint8) for _ in range(leading_tiles)]
-    for colour in ((128, 128, 255), diffuse, (128, 128, 128), (10, 10, 10)):
+    for colour in ((128, 128, 255), diffuse, (128, 128, 128), (specular, specular, specular)):
         tiles.append(np.broadcast_to(np.array(colour, dtype=np.uint8), (TILE, TILE, 3)))
     Image.fromarray(np.concatenate(tiles, axis=1)).save(path)
 
@@ -52,9 +59,38 @@ def test_load_exemplar_reads_the_last_four_tiles(tmp_path: Path, leading_tiles: 
     maps = load_exemplar(path)
     assert maps.shape == (1, TILE, TILE)
     assert torch.allclose(maps.normal[0, :, 0, 0], torch.tensor([0.0, 0.0, 1.0]), atol=0.01)
-    expected = srgb_to_linear(torch.tensor([200, 100, 50]) / 255.0)
+    # diffuse is linear as stored (Deschaintre conventions), not sRGB-decoded
+    expected = torch.tensor([200, 100, 50]) / 255.0
     assert torch.allclose(maps.diffuse[0, :, 3, 3], expected, atol=1e-5)
     assert maps.roughness.shape[1] == 1 and abs(float(maps.roughness.mean()) - 128 / 255) < 1e-5
+
+
+def test_a_dielectric_strip_reads_as_linear_f0(tmp_path: Path) -> None:
+    # a sample_* strip: flash photo tile, then the four maps; 11/255 = 0.043, a dielectric's F0 0.04
+    path = tmp_path / "sample_1.png"
+    _write_exemplar(path, 1, (200, 100, 50), specular=11)
+    photo, encoded = read_strip(path)
+    maps = decode_strip_maps(encoded)
+    assert photo.shape == (1, 3, TILE, TILE) and set(encoded) == set(STRIP_MAPS)
+    assert float(maps.specular.mean()) == pytest.approx(0.0431, abs=1e-4)
+    # the old sRGB reading would have made it ~0.003, an F0 no real dielectric has
+    assert float(srgb_to_linear(encoded["specular"]).mean()) < 0.004
+    assert maps.roughness.shape[1] == 1 and float(maps.roughness.mean()) == pytest.approx(128 / 255, abs=1e-5)
+    assert torch.allclose(maps.diffuse[0, :, 0, 0], torch.tensor([200, 100, 50]) / 255.0, atol=1e-6)
+
+
+def test_strip_encoding_round_trips() -> None:
+    maps = generate_batch(2, 16, seed=4)
+    encoded = encode_strip_maps(maps)
+    assert set(encoded) == set(STRIP_MAPS)
+    back = decode_strip_maps(encoded)
+    assert torch.allclose(back.normal, maps.normal, atol=1e-5)
+    for name in ("diffuse", "roughness", "specular"):
+        assert torch.allclose(getattr(back, name), getattr(maps, name).clamp(0, 1), atol=1e-6)
+    # and from the tile side: encoding the decoded tiles gives the tiles back
+    again = encode_strip_maps(back)
+    for name in STRIP_MAPS:
+        assert torch.allclose(again[name], encoded[name], atol=1e-5)
 
 
 def test_load_exemplar_rejects_images_that_are_not_tile_rows(tmp_path: Path) -> None:
@@ -81,7 +117,7 @@ def test_training_batch_draws_exemplars_with_their_colours_permuted(tmp_path: Pa
                               "--exemplar-fraction", "1.0"])
     config = train.MaterialTrainConfig.from_namespace(args)
     _, maps = train.training_batch(config, 0, CaptureSetup(), [load_exemplar(path)])
-    colour = sorted(srgb_to_linear(torch.tensor([200, 100, 50]) / 255.0).tolist())
+    colour = sorted((torch.tensor([200, 100, 50]) / 255.0).tolist())
     for item in range(3):
         assert sorted(maps.diffuse[item, :, 0, 0].tolist()) == pytest.approx(colour, abs=1e-5)
 
