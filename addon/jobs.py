@@ -66,6 +66,10 @@ class Job:
         """The work returned or raised (its result may not be applied yet)."""
         return self._finished.is_set()
 
+    def wait(self, timeout: float) -> bool:
+        """Block until the work returned or raised, at most `timeout` seconds; whether it did."""
+        return self._finished.wait(timeout)
+
     def report_progress(self, done: int, total: int, stage: str) -> None:
         """Progress callback handed to the work (called from its thread)."""
         self.done, self.total, self.stage = done, total, stage

@@ -6,7 +6,8 @@ import bpy
 
 from . import runtime
 from .preferences import draw_connection_status
-from .protocol import MaterialArgs, UpscaleArgs
+from .protocol import MaterialArgs, MultiplyArgs, SeamlessArgs, UpscaleArgs
+from .protocol.arguments import MAX_MULTIPLY_SIDE, MAX_SEED
 
 CATEGORY = "texforge"
 
@@ -30,6 +31,19 @@ class TexforgeSceneSettings(bpy.types.PropertyGroup):
     field_of_view: bpy.props.FloatProperty(name="Field of view", default=0.0, min=0.0,
                                            max=MaterialArgs.spec("fov_degrees").high or 0.0, precision=1,
                                            description="Camera's horizontal field of view in degrees (0: default)")
+    multiply_count: bpy.props.IntProperty(name="Variations", default=4, min=1,
+                                          max=int(MultiplyArgs.spec("count").high or 1))
+    multiply_width: bpy.props.IntProperty(name="Width", default=0, min=0, max=MAX_MULTIPLY_SIDE,
+                                          description="Width of each variation; 0: the source's")
+    multiply_height: bpy.props.IntProperty(name="Height", default=0, min=0, max=MAX_MULTIPLY_SIDE,
+                                           description="Height of each variation; 0: the source's")
+    multiply_tileable: bpy.props.BoolProperty(name="Tileable", default=True)
+    multiply_seed: bpy.props.IntProperty(name="Seed", default=0, min=0, max=MAX_SEED,
+                                         description="The same seed gives the same variations")
+    seamless_border: bpy.props.FloatProperty(name="Border", default=SeamlessArgs().border,
+                                             min=SeamlessArgs.spec("border").low or 0.0,
+                                             max=SeamlessArgs.spec("border").high or 1.0,
+                                             description=SeamlessArgs.spec("border").doc)
 
 
 def settings(context: bpy.types.Context) -> TexforgeSceneSettings:
@@ -88,6 +102,35 @@ def draw_material(layout: bpy.types.UILayout, context: bpy.types.Context) -> Non
         from_image.size, from_image.tileable = values.size, values.material_tileable
 
 
+def draw_multiply(layout: bpy.types.UILayout, context: bpy.types.Context, image_name: str) -> None:
+    """Texture Multiplier settings and buttons: variations of the image (or the material), make seamless."""
+    values = settings(context)
+    layout.label(text="Texture Multiplier", icon="TEXTURE")
+    column = layout.column(align=True)
+    column.prop(values, "multiply_count")
+    row = column.row(align=True)
+    row.prop(values, "multiply_width")
+    row.prop(values, "multiply_height")
+    column.prop(values, "multiply_tileable")
+    column.prop(values, "multiply_seed")
+    targets = ["texforge.multiply_image"] if image_name else []
+    if getattr(context, "material", None) is not None and context.space_data.type == 'NODE_EDITOR':
+        targets.append("texforge.multiply_material")
+    for operator_id in targets:
+        operator = column.operator(operator_id, icon="IMAGE_DATA" if operator_id.endswith("image") else "MATERIAL")
+        operator.count, operator.width, operator.height = values.multiply_count, values.multiply_width, values.multiply_height
+        operator.tileable, operator.seed = values.multiply_tileable, values.multiply_seed
+        if operator_id.endswith("image"):
+            operator.image_name = image_name
+    if not image_name:
+        return
+    column.separator()
+    column.prop(values, "seamless_border")
+    seamless = column.operator("texforge.make_seamless", icon="MOD_ARRAY")
+    seamless.image_name, seamless.border = image_name, values.seamless_border
+    seamless.replace_usages = values.replace_usages
+
+
 class TEXFORGE_PT_image_editor(bpy.types.Panel):
     """Upscale the image shown in the Image Editor."""
 
@@ -102,6 +145,7 @@ class TEXFORGE_PT_image_editor(bpy.types.Panel):
             self.layout.label(text="Open an image to upscale it")
         else:
             draw_upscale(self.layout, context, image.name)
+            draw_multiply(self.layout.box(), context, image.name)
         draw_jobs(self.layout)
         draw_connection_status(self.layout)
 
@@ -125,6 +169,7 @@ class TEXFORGE_PT_shader_editor(bpy.types.Panel):
         box.label(text=f"Upscale {image.name}" if image else "Upscale: select an Image Texture node")
         if image is not None:
             draw_upscale(box, context, image.name)
+        draw_multiply(self.layout.box(), context, image.name if image is not None else "")
         draw_material(self.layout.box(), context)
         draw_jobs(self.layout)
         draw_connection_status(self.layout)

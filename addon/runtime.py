@@ -1,15 +1,18 @@
-"""Add-on state that lives while Blender runs: the job runner, its timer, the connection status."""
+"""Add-on state that lives while Blender runs: the job runner, its timer, the connection status, the local server."""
 
 from __future__ import annotations
 
 import logging
-import subprocess
+import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import bpy
 
 from . import remote
 from .jobs import Job, JobRunner, JobState
+from .local_server import Launch, LocalServer, ManagedStart
+from .server_env import EnvironmentLayout, PackageSources
 
 log = logging.getLogger(__name__)
 
@@ -24,14 +27,24 @@ class ConnectionStatus:
     """What the last connection test found (shown in the preferences and panels)."""
 
     state: str = "Disconnected"
-    """Disconnected, Connecting or Connected."""
+    """Disconnected, Connecting, Starting (the local server) or Connected."""
     detail: str = ""
+    warning: str = ""
+    """A version mismatch, or why the local server stopped."""
     models: list[dict] = field(default_factory=list)
+
+    def show(self, state: str, detail: str, warning: str = "") -> None:
+        """Set all three at once (worker threads call this through the local server)."""
+        self.state, self.detail, self.warning = state, detail, warning
 
 
 CONNECTION = ConnectionStatus()
-LOCAL_SERVER: list[subprocess.Popen] = []
-"""The server process started from the preferences, if any."""
+LOCAL = LocalServer(on_status=CONNECTION.show)
+"""The local server this Blender session starts (or reuses) and stops."""
+SETUP_LABELS = ("Install local server", "Update local server", "Remove local server")
+SETUP_STOP_TIMEOUT_S = 15.0
+NO_UNDO_LABELS = (*SETUP_LABELS, "Start local server", "Test connection")
+"""Jobs that change nothing in the .blend: no undo step for them."""
 
 
 def preferences() -> bpy.types.AddonPreferences:
@@ -40,9 +53,50 @@ def preferences() -> bpy.types.AddonPreferences:
 
 
 def server_settings() -> remote.ServerSettings:
-    """Address ($TEXFORGE_SERVER wins over the preference) and timeout."""
+    """Address ($TEXFORGE_SERVER wins over the preference), timeout, and the managed server when it is on."""
     prefs = preferences()
-    return remote.ServerSettings(remote.effective_address(prefs.server_address), float(prefs.timeout))
+    launch = local_launch() if prefs.managed_server else None
+    return remote.ServerSettings(remote.effective_address(prefs.server_address), float(prefs.timeout),
+                                 ManagedStart(LOCAL, launch) if launch is not None else None)
+
+
+def environment_layout() -> EnvironmentLayout:
+    """The local server's folder: the extension's user folder (created on first use)."""
+    return EnvironmentLayout(Path(bpy.utils.extension_path_user(__package__, create=True)))
+
+
+def local_launch() -> Launch | None:
+    """How to start a local server: the 'Local server command', else the installed environment; None if neither.
+
+    Only for a loopback address: the add-on never starts a server for a remote one.
+    """
+    prefs, layout = preferences(), environment_layout()
+    address = remote.effective_address(prefs.server_address)
+    if not remote.is_loopback(address):
+        return None
+    if prefs.server_command.strip():
+        try:
+            command = tuple(shlex.split(prefs.server_command))
+        except ValueError:  # unbalanced quotes: the ▶ button's poll says there is nothing to start
+            return None
+    elif layout.installed() is not None:
+        command = (str(layout.python()), "-m", "texforge.server.cli", "serve", "--bind", address)
+    else:
+        return None
+    return Launch(command, address, layout.server_log, keep_running=prefs.keep_server_running)
+
+
+def package_sources(torch_build: str) -> PackageSources:
+    """Where pip finds packages, from the preferences (`torch_build` resolved: cpu or cuda)."""
+    prefs = preferences()
+    folder = bpy.path.abspath(prefs.wheels_folder) if prefs.wheels_folder else ""
+    return PackageSources(torch_build=torch_build, wheels_folder=folder, offline=prefs.offline,
+                          package_index=prefs.package_index.strip(), torch_index=prefs.torch_index.strip())
+
+
+def setup_running() -> bool:
+    """Whether an install, update or removal of the local server is under way."""
+    return any(job.label in SETUP_LABELS for job in RUNNER.active())
 
 
 def start(job: Job, synchronous: bool) -> Job:
@@ -68,7 +122,7 @@ def poll() -> list[Job]:
 
 def _push_undo_if_needed(job: Job, synchronous: bool) -> None:
     """Background results are applied outside any operator: give them their own undo step."""
-    if synchronous or job.state is not JobState.SUCCEEDED or bpy.app.background:
+    if synchronous or job.state is not JobState.SUCCEEDED or bpy.app.background or job.label in NO_UNDO_LABELS:
         return
     bpy.ops.ed.undo_push(message=f"texforge: {job.label}")
 
@@ -102,11 +156,11 @@ def _redraw() -> None:
 
 
 def shutdown() -> None:
-    """On unregister: stop the timer, cancel jobs, stop the server we started."""
+    """On unregister: stop the timer, cancel jobs, stop the server we started (unless it should keep running)."""
     if bpy.app.timers.is_registered(_tick):
         bpy.app.timers.unregister(_tick)
     RUNNER.cancel_all()
-    for process in LOCAL_SERVER:
-        if process.poll() is None:
-            process.terminate()
-    LOCAL_SERVER.clear()
+    for job in RUNNER.active():
+        if job.label in SETUP_LABELS:
+            job.wait(SETUP_STOP_TIMEOUT_S)  # its pip is stopped and env.partial removed before Blender goes
+    LOCAL.stop_at_exit()

@@ -1,7 +1,9 @@
 """Build the texforge Blender extension: `python packaging/build.py` -> dist/texforge-<version>.zip.
 
-Stages `addon/`, the vendored `protocol/` package and the pyzmq + msgpack wheels of every
-platform and Python version, writes the wheel list into the staged manifest, and zips it the way
+Stages `addon/`, the vendored `protocol/` package, the pyzmq + msgpack wheels of every
+platform and Python version and the texforge server wheel (`server_wheels/`: not a manifest
+wheel, Blender never installs it; "Install local server" puts it into a private environment),
+writes the wheel list into the staged manifest, and zips it the way
 Blender's extension builder (`blender_ext.py build`) does: the package's files at the zip root,
 wheels stored, the rest deflated, the manifest's `[build] paths_exclude_pattern` honoured. With
 several platforms it also writes one zip per platform, as `--split-platforms` does. Downloads are
@@ -11,12 +13,15 @@ Blender's own validator (`blender_ext.py validate`, inside the bpy wheel) checks
 
     python packaging/build.py                                       # every platform, cp311 + cp313
     python packaging/build.py --platform linux-x64 --python 3.11    # fast, for tests
+    python packaging/build.py --server-wheel-only                   # dist/texforge-<version>-py3-none-any.whl
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import fnmatch
+import importlib.util
 import json
 import logging
 import os
@@ -38,6 +43,11 @@ PROTOCOL = REPO / "protocol"
 CACHE = Path(__file__).resolve().parent / ".cache" / "wheels"
 BLENDER_VENV_PYTHON = REPO / ".venv-blender" / "bin" / "python"
 MANIFEST = "blender_manifest.toml"
+VERSION_MODULE = PROTOCOL / "version.py"
+SERVER_SOURCES = ("pyproject.toml", "README.md", "protocol", "server")
+"""What `pip wheel` needs to build the server wheel (copied out first: no build/ or egg-info in the tree)."""
+SERVER_WHEELS_FOLDER = "server_wheels"
+"""Where the staged extension carries the server wheel (addon/server_env.py looks there)."""
 
 BUNDLED_REQUIREMENTS = ("pyzmq==27.3.0", "msgpack==1.2.4")
 """The versions the tests run against; both are pure wheels from PyPI, unmodified."""
@@ -76,8 +86,45 @@ def download_wheels(platform: str, python: str) -> list[Path]:
     return sorted(folder.glob("*.whl"))
 
 
-def stage(destination: Path, wheels: list[Path], platforms: list[str]) -> Path:
-    """Copy the add-on, the vendored protocol and the wheels; write the final manifest."""
+def release_version() -> str:
+    """`__version__` of protocol/version.py, read without importing it: the one definition of the version."""
+    for node in ast.parse(VERSION_MODULE.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(target, "id", "") == "__version__" for target in node.targets):
+            return str(ast.literal_eval(node.value))
+    raise ValueError(f"{VERSION_MODULE} defines no __version__")
+
+
+def build_server_wheel(output_dir: Path, version: str | None = None) -> Path:
+    """`pip wheel --no-deps` of the server (weights and cards as package data) into `output_dir`.
+
+    Built from a copy of the sources so the tree gets no build/ or egg-info; without build
+    isolation where this Python has setuptools (offline), else pip fetches the build backend.
+    `version` replaces the release version in the copy (tests: a newer wheel to update to).
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="texforge-wheel-") as scratch:
+        source = Path(scratch) / "src"
+        source.mkdir()
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.state.safetensors")
+        for name in SERVER_SOURCES:
+            if (REPO / name).is_dir():
+                shutil.copytree(REPO / name, source / name, ignore=ignore)
+            else:
+                shutil.copy2(REPO / name, source / name)
+        if version is not None:
+            (source / VERSION_MODULE.relative_to(REPO)).write_text(f'__version__ = "{version}"\n')
+        isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-build-isolation"]
+        log.info("building the server wheel")
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", *isolation, "-w", scratch + "/out",
+                        str(source)], check=True)
+        built = next(Path(scratch, "out").glob("texforge-*.whl"))
+        target = output_dir / built.name
+        shutil.copy2(built, target)
+    return target
+
+
+def stage(destination: Path, wheels: list[Path], platforms: list[str], server_wheel: Path | None = None) -> Path:
+    """Copy the add-on, the vendored protocol, the wheels and the server wheel; write the final manifest."""
     source = destination / "texforge"
     shutil.copytree(ADDON, source, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (source / "protocol").mkdir()
@@ -87,6 +134,9 @@ def stage(destination: Path, wheels: list[Path], platforms: list[str]) -> Path:
     names = sorted({wheel.name: wheel for wheel in wheels}.items())
     for name, wheel in names:
         shutil.copy2(wheel, source / "wheels" / name)
+    if server_wheel is not None:
+        (source / SERVER_WHEELS_FOLDER).mkdir()
+        shutil.copy2(server_wheel, source / SERVER_WHEELS_FOLDER / server_wheel.name)
     manifest = source / MANIFEST
     manifest.write_text(with_wheels(manifest.read_text(), [name for name, _ in names], platforms))
     return source
@@ -139,6 +189,9 @@ def check_manifest(manifest: dict[str, Any]) -> None:
         raise ValueError(f"{MANIFEST} lacks {', '.join(missing)}")
     if "paths" in manifest.get("build", {}) or "generated" in manifest.get("build", {}):
         raise ValueError(f"{MANIFEST}: [build] paths and [build.generated] are not supported")
+    if manifest["version"] != release_version():
+        raise ValueError(f"{MANIFEST} says version {manifest['version']} but {VERSION_MODULE.relative_to(REPO)} says "
+                         f"{release_version()}: the extension and its server must be one release, change both")
 
 
 def write_zip(source: Path, destination: Path, platform: str | None = None,
@@ -211,7 +264,8 @@ def build(platforms: list[str], pythons: list[str], output_dir: Path, split: boo
     check_manifest(manifest)
     stem = f"{manifest['id']}-{manifest['version']}"
     with tempfile.TemporaryDirectory(prefix="texforge-ext-") as scratch:
-        source = stage(Path(scratch), [wheel for found in wheels.values() for wheel in found], platforms)
+        server_wheel = build_server_wheel(Path(scratch) / "server")
+        source = stage(Path(scratch), [wheel for found in wheels.values() for wheel in found], platforms, server_wheel)
         built = [write_zip(source, output_dir / f"{stem}.zip")]
         for platform in platforms if split else ():
             built.append(write_zip(source, output_dir / f"{stem}-{platform.replace('-', '_')}.zip", platform,
@@ -233,8 +287,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="a Python with bpy for Blender's validator (default: $TEXFORGE_BLENDER_PYTHON, "
                              "else this Python or .venv-blender/bin/python if either has bpy, else no validation)")
     parser.add_argument("--no-validate", action="store_true", help="skip Blender's validator")
+    parser.add_argument("--server-wheel-only", action="store_true",
+                        help="only build the server wheel, texforge-<version>-py3-none-any.whl, into --output-dir")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.server_wheel_only:
+        log.info("built %s", build_server_wheel(args.output_dir))
+        return 0
     platforms = args.platform or list(PIP_PLATFORM_TAGS)
     try:
         built = build(platforms, args.python or list(PYTHON_VERSIONS), args.output_dir,

@@ -4,7 +4,7 @@ Imports numpy, pyzmq and msgpack only (never torch or bpy), with relative import
 Blender add-on can vendor this package as it is.
 """
 
-from .arguments import ArgumentError, MaterialArgs, OpArgs, UpscaleArgs
+from .arguments import ArgumentError, MaterialArgs, MultiplyArgs, OpArgs, SeamlessArgs, UpscaleArgs
 from .client import Client, resolve_address
 from .codec import decode_reply, decode_request, encode_reply, encode_request
 from .constants import (
@@ -28,7 +28,8 @@ from .limits import Limits
 from .messages import NamedImage, Reply, Request
 
 __all__ = [
-    "AddressError", "ArgumentError", "MaterialArgs", "OpArgs", "UpscaleArgs", "Client", "CurveClientKeys", "resolve_address",
+    "AddressError", "ArgumentError", "MaterialArgs", "MultiplyArgs", "OpArgs", "SeamlessArgs", "UpscaleArgs",
+    "Client", "CurveClientKeys", "resolve_address",
     "decode_reply", "decode_request", "encode_reply",
     "encode_request", "DEFAULT_ADDRESS", "PROTOCOL_MINOR", "PROTOCOL_VERSION", "ErrorCode",
     "Op", "ReplyType", "JobCancelledError", "ProtocolError", "RemoteError",

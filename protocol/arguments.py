@@ -87,8 +87,15 @@ def checked_value(name: str, value: Any, spec: ArgSpec) -> Any:
 
 def _range_text(spec: ArgSpec) -> str:
     if spec.high is None:
-        return f"{spec.low:g} or more"
-    return f"{spec.low:g}..{spec.high:g}"
+        return f"{_number_text(spec.low)} or more"
+    return f"{_number_text(spec.low)}..{_number_text(spec.high)}"
+
+
+def _number_text(value: float | None) -> str:
+    """A bound as the spec shows it: integers in full (2147483647, not 2.14748e+09)."""
+    if value is None:
+        return "nil"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,9 @@ class OpArgs:
 MAX_SCALE = 16
 MAX_REFINE_STEPS = 2000
 MAX_MATERIAL_SIDE = 8192
+MAX_VARIATIONS = 16
+MAX_MULTIPLY_SIDE = 8192
+MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -184,5 +194,32 @@ class MaterialArgs(OpArgs):
                               "size: used as it is, without alignment or same-surface check")
 
 
-OP_ARGS: tuple[type[OpArgs], ...] = (UpscaleArgs, MaterialArgs)
+@dataclass(frozen=True)
+class MultiplyArgs(OpArgs):
+    """Arguments of `multiply` (image `image`, optional maps `map:NAME`)."""
+
+    op: ClassVar[str] = "multiply"
+
+    model: str | None = arg(None, "str", "model name; nil: the server's default texture synthesiser")
+    count: int = arg(1, "int", "variations to make; variation K uses seed + K - 1", 1, MAX_VARIATIONS)
+    size: tuple[int, int] | None = arg(None, SIZE_PAIR, "output size, at the exemplar's pixel scale; nil: the "
+                                       "exemplar's size", 8, MAX_MULTIPLY_SIDE)
+    tileable: bool = arg(False, "bool", "wrap around the edges so that every variation tiles seamlessly")
+    seed: int | None = arg(None, "int", "seed of the first variation (same seed, same result); nil: the server "
+                           "picks one and returns the seeds in `data`", 0, MAX_SEED)
+
+
+@dataclass(frozen=True)
+class SeamlessArgs(OpArgs):
+    """Arguments of `seamless` (image `image`, optional maps `map:NAME`)."""
+
+    op: ClassVar[str] = "seamless"
+
+    model: str | None = arg(None, "str", "model name; nil: the server's default texture synthesiser")
+    border: float = arg(0.15, "float", "width of the band along each edge that may change, as a fraction of "
+                        "that side; the rest keeps the input's pixels", 0.02, 0.5)
+    seed: int = arg(0, "int", "seed of the synthesis in the band", 0, MAX_SEED)
+
+
+OP_ARGS: tuple[type[OpArgs], ...] = (UpscaleArgs, MaterialArgs, MultiplyArgs, SeamlessArgs)
 """Every op that takes typed arguments."""

@@ -12,17 +12,18 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 import zmq
 
-from .arguments import MaterialArgs, UpscaleArgs
+from .arguments import MaterialArgs, MultiplyArgs, SeamlessArgs, UpscaleArgs
 from .codec import decode_reply, encode_request, image_frame
 from .constants import ADDRESS_ENV_VAR, DEFAULT_ADDRESS, ErrorCode, Op, ReplyType, checked_address
 from .curve import CurveClientKeys
 from .errors import JobCancelledError, ProtocolError, RemoteError, ServerUnavailableError
 from .heartbeat import set_heartbeats
 from .limits import CLIENT_LIMITS, Limits
+from .maps import MAP_PREFIX, TEXTURE_MAP_COLORSPACES, map_image_name, variation_image_name
 from .messages import ImageArray, NamedImage, Reply, Request
 from .shm import (
     THRESHOLD_BYTES,
@@ -35,6 +36,8 @@ from .shm import (
 )
 
 ProgressCallback = Callable[[int, int, str], None]
+TextureMaps: TypeAlias = Mapping[str, ImageArray | tuple[ImageArray, str]]
+"""Map name (`normal`, `roughness`, ...) -> the map, or (the map, its colour space)."""
 
 _POLL_SLICE_S = 0.05
 _SIZE_CHECK_THRESHOLD = 1 << 20
@@ -321,6 +324,67 @@ class Client:
             images.append(NamedImage("guide", guide))
         reply = self.call(Op.MATERIAL, op_args.to_wire(), images, progress=progress, cancel_event=cancel_event)
         return {image.name: image.array for image in reply.images}, _result_data(reply)
+
+
+    def multiply(
+        self,
+        image: ImageArray,
+        args: MultiplyArgs | None = None,
+        maps: TextureMaps | None = None,
+        *,
+        colorspace: str = "srgb",
+        progress: ProgressCallback | None = None,
+        cancel_event: threading.Event | None = None,
+        **arguments: Any,
+    ) -> tuple[list[dict[str, ImageArray]], dict[str, Any]]:
+        """New variations of a texture (and of its maps, aligned with it); returns (variations, info).
+
+        Each variation is a dict with `image` and one entry per map name; `info` holds the `seeds`
+        used. Pass `MultiplyArgs`, or its fields as keywords:
+        `client.multiply(albedo, maps={"normal": normal}, count=4, size=(2048, 2048), tileable=True)`.
+        """
+        op_args = MultiplyArgs.of(args, arguments)
+        images = [NamedImage("image", image, colorspace), *_map_images(maps)]
+        reply = self.call(Op.MULTIPLY, op_args.to_wire(), images, progress=progress, cancel_event=cancel_event)
+        names = list(maps or {})
+        variations = [
+            {"image": _required_image(reply, variation_image_name(index)),
+             **{name: _required_image(reply, variation_image_name(index, name)) for name in names}}
+            for index in range(1, op_args.count + 1)
+        ]
+        return variations, _result_data(reply)
+
+    def seamless(
+        self,
+        image: ImageArray,
+        args: SeamlessArgs | None = None,
+        maps: TextureMaps | None = None,
+        *,
+        colorspace: str = "srgb",
+        progress: ProgressCallback | None = None,
+        cancel_event: threading.Event | None = None,
+        **arguments: Any,
+    ) -> tuple[dict[str, ImageArray], dict[str, Any]]:
+        """A photo (and its maps) made tileable at its own size; returns ({`image`, map names...}, info).
+
+        Pass `SeamlessArgs`, or its fields as keywords: `client.seamless(photo, border=0.2)`.
+        """
+        op_args = SeamlessArgs.of(args, arguments)
+        images = [NamedImage("image", image, colorspace), *_map_images(maps)]
+        reply = self.call(Op.SEAMLESS, op_args.to_wire(), images, progress=progress, cancel_event=cancel_event)
+        result = {"image": _required_image(reply, "image")}
+        result.update({name: _required_image(reply, MAP_PREFIX + name) for name in (maps or {})})
+        return result, _result_data(reply)
+
+
+def _map_images(maps: TextureMaps | None) -> list[NamedImage]:
+    """`map:NAME` images, each in its given colour space or the map's default one."""
+    images = []
+    for name, value in (maps or {}).items():
+        wire_name = map_image_name(name)
+        array, colorspace = value if isinstance(value, tuple) else (value, TEXTURE_MAP_COLORSPACES[name])
+        images.append(NamedImage(wire_name, array, colorspace))
+    return images
 
 
 def _result_or_raise(reply: Reply) -> Reply:

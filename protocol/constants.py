@@ -7,7 +7,7 @@ from enum import StrEnum
 
 PROTOCOL_VERSION = 1
 """Major version: a request with another `v` is answered `unsupported_version`."""
-PROTOCOL_MINOR = 1
+PROTOCOL_MINOR = 2
 """Minor version: grows when fields are added; old peers ignore fields they do not know."""
 
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"
@@ -35,11 +35,13 @@ class Op(StrEnum):
     PING = "ping"
     UPSCALE = "upscale"
     MATERIAL = "material"
+    MULTIPLY = "multiply"
+    SEAMLESS = "seamless"
     CANCEL = "cancel"
     ECHO = "echo"
 
 
-QUEUED_OPS = frozenset({Op.UPSCALE, Op.MATERIAL})
+QUEUED_OPS = frozenset({Op.UPSCALE, Op.MATERIAL, Op.MULTIPLY, Op.SEAMLESS})
 """Ops that run as jobs (accepted -> progress* -> result | error); the rest answer at once."""
 
 

@@ -14,8 +14,8 @@ class Limits:
     """Pixels per input image (H * W), e.g. 8192 x 8192."""
     max_message_bytes: int = 1 << 30
     """Bytes of all image frames of one message together (also set as ZMQ_MAXMSGSIZE)."""
-    max_images: int = 4
-    """Images per message."""
+    max_images: int = 8
+    """Images per message (a multiply request: the exemplar and up to 7 maps)."""
     max_header_bytes: int = 64 * 1024
     """Bytes of the msgpack header frame."""
     max_queue: int = 8

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .diagnostic import FailingUpscaler, SlowUpscaler
 from .material.models import HeuristicMaterialModel, NeuralMaterialModel
+from .multiply import PatchSynthesisModel
 from .registry import ModelRegistry
 from .sr.community import load_community_upscaler
 from .sr.upscaler import BicubicUpscaler
@@ -46,6 +47,7 @@ def build_registry(device: str, diagnostic: bool = False, weights_dir: Path = WE
         if path.exists():
             registry.add(NeuralMaterialModel.from_file(path, device=device, name=name))
     registry.add(HeuristicMaterialModel())
+    registry.add(PatchSynthesisModel(device=device))
     if diagnostic:
         registry.add(SlowUpscaler())
         registry.add(FailingUpscaler())

@@ -18,13 +18,14 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from ..protocol.arguments import MaterialArgs, UpscaleArgs
+from ..protocol.arguments import MaterialArgs, MultiplyArgs, SeamlessArgs, UpscaleArgs
 from ..protocol.client import Client, resolve_address
 from ..protocol.curve import CurveClientKeys
 from ..protocol.errors import RemoteError, ServerUnavailableError, TexforgeError
 from .config import PRECISIONS
 from .imageio import DEFAULT_MAX_PIXELS, ImageFormatError, check_writable, probe_image, read_image, write_image
 from .material_files import FILE_FORMATS, NORMAL_CONVENTIONS, write_material
+from .multiply_files import output_suffix, seamless_map_path, write_variations
 from .upscale_files import (
     ASPECT_TOLERANCE,
     NETWORK_SCALES,
@@ -291,6 +292,81 @@ def cmd_material(args: argparse.Namespace) -> int:
     return 0
 
 
+def _map_files(specs: Sequence[str] | None) -> dict[str, str]:
+    """`--map NAME=PATH` options as {NAME: PATH}; CliError for a malformed one or an unknown NAME."""
+    from ..protocol.maps import TEXTURE_MAP_COLORSPACES
+
+    files: dict[str, str] = {}
+    for spec in specs or ():
+        name, equals, path = spec.partition("=")
+        if not equals or not path:
+            raise CliError(f"--map {spec!r} is not NAME=PATH, e.g. normal=brick_normal.png")
+        if name not in TEXTURE_MAP_COLORSPACES:
+            raise CliError(f"--map {name!r} is not a known map; use one of {', '.join(TEXTURE_MAP_COLORSPACES)}")
+        if name in files:
+            raise CliError(f"--map {name} is given twice")
+        files[name] = path
+    return files
+
+
+def _read_texture_set(args: argparse.Namespace, client: Client) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The input image and its --map files, checked to share one size."""
+    image = _read_input(args.input, client)
+    maps = {name: _read_input(path, client) for name, path in _map_files(args.map).items()}
+    for name, array in maps.items():
+        if array.shape[:2] != image.shape[:2]:
+            raise CliError(f"--map {name}: {array.shape[1]}x{array.shape[0]} is not the size of {args.input} "
+                           f"({image.shape[1]}x{image.shape[0]})")
+    return image, maps
+
+
+def cmd_multiply(args: argparse.Namespace) -> int:
+    """Write variations of a texture (and its maps) into OUTDIR, with multiply.json."""
+    outdir = Path(args.output)
+    request = MultiplyArgs(model=args.model, count=args.count, size=_parse_size(args.size), tileable=args.tileable,
+                           seed=args.seed)
+    map_files = _map_files(args.map)
+    with _client(args) as client:
+        image, maps = _read_texture_set(args, client)
+        suffixes: dict[str | None, str] = {None: output_suffix(args.input, image.dtype)}  # writable by choice
+        suffixes.update({name: output_suffix(map_files[name], array.dtype) for name, array in maps.items()})
+        outdir.mkdir(parents=True, exist_ok=True)
+        bar = ProgressBar()
+        started = time.perf_counter()
+        try:
+            variations, info = client.multiply(image, request, maps, progress=bar)
+        finally:
+            bar.finish()
+    description = {"input": str(args.input), "maps": map_files, "arguments": {**request.to_wire(), "seed": info["seeds"][0]},
+                   **info, "round_trip_seconds": round(time.perf_counter() - started, 3)}
+    written = write_variations(outdir, variations, suffixes, description)
+    log.info("wrote %d files into %s in %.2f s", len(written), outdir, time.perf_counter() - started)
+    return 0
+
+
+def cmd_seamless(args: argparse.Namespace) -> int:
+    """Make a photo (and its maps) tileable at its own size: OUT, and OUT-stem_NAME files for the maps."""
+    output = Path(args.output)
+    map_files = _map_files(args.map)
+    with _client(args) as client:
+        image, maps = _read_texture_set(args, client)
+        targets = {name: seamless_map_path(output, name, output_suffix(map_files[name], array.dtype))
+                   for name, array in maps.items()}
+        _check_writable(output, image.dtype)
+        bar = ProgressBar()
+        started = time.perf_counter()
+        try:
+            result, _ = client.seamless(image, SeamlessArgs(model=args.model, border=args.border, seed=args.seed),
+                                        maps, progress=bar)
+        finally:
+            bar.finish()
+    write_image(output, result["image"])
+    for name, target in targets.items():
+        write_image(target, result[name])
+    log.info("wrote %s in %.2f s", ", ".join(str(p) for p in (output, *targets.values())), time.perf_counter() - started)
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Dispatch to the chosen training pipeline."""
     return int(args.train_run(args))
@@ -304,6 +380,12 @@ def _add_client_options(parser: argparse.ArgumentParser, timeout: float) -> None
     parser.add_argument("--timeout", type=float, default=timeout, help="seconds of server silence before giving up")
     parser.add_argument("--server-key", default=None, help="CurveZMQ: the server's public .key file ($TEXFORGE_SERVER_KEY)")
     parser.add_argument("--client-cert", default=None, help="CurveZMQ: your .key_secret file ($TEXFORGE_CLIENT_CERT)")
+
+
+def _add_map_option(parser: argparse.ArgumentParser, where: str) -> None:
+    parser.add_argument("--map", action="append", default=None, metavar="NAME=PATH",
+                        help=f"a map of the same material (normal, roughness, height, ...), synthesised aligned with "
+                             f"the input; {where}, same dtype and file type as PATH (repeatable)")
 
 
 def _add_precision_option(parser: argparse.ArgumentParser) -> None:
@@ -441,6 +523,28 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     material.add_argument("--model", default=None)
     _add_client_options(material, 120.0)
     material.set_defaults(func=cmd_material)
+
+    multiply = sub.add_parser("multiply", help="new variations of a texture (and its maps), any size, tileable")
+    multiply.add_argument("input", help="the exemplar texture")
+    multiply.add_argument("-o", "--output", required=True, help="output folder: variation_K files and multiply.json")
+    multiply.add_argument("--count", type=int, default=MultiplyArgs().count, help=MultiplyArgs.spec("count").doc)
+    multiply.add_argument("--size", default=None, metavar="WxH", help=MultiplyArgs.spec("size").doc)
+    multiply.add_argument("--tileable", action="store_true", help=MultiplyArgs.spec("tileable").doc)
+    multiply.add_argument("--seed", type=int, default=None, help=MultiplyArgs.spec("seed").doc)
+    multiply.add_argument("--model", default=None, help=MultiplyArgs.spec("model").doc)
+    _add_map_option(multiply, "variation_K_NAME files beside each variation")
+    _add_client_options(multiply, 120.0)
+    multiply.set_defaults(func=cmd_multiply)
+
+    seamless = sub.add_parser("seamless", help="make a photo (and its maps) tileable at its own size")
+    seamless.add_argument("input")
+    seamless.add_argument("output")
+    seamless.add_argument("--border", type=float, default=SeamlessArgs().border, help=SeamlessArgs.spec("border").doc)
+    seamless.add_argument("--seed", type=int, default=SeamlessArgs().seed, help=SeamlessArgs.spec("seed").doc)
+    seamless.add_argument("--model", default=None, help=SeamlessArgs.spec("model").doc)
+    _add_map_option(seamless, "written beside OUTPUT as OUTPUT-stem_NAME")
+    _add_client_options(seamless, 120.0)
+    seamless.set_defaults(func=cmd_seamless)
 
     if with_train:
         _add_train_parsers(sub)

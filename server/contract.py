@@ -1,7 +1,7 @@
 """The model contract: what a model is told, what it must return, what it may ask of the server.
 
-Models (SR networks, material estimators, baselines, diagnostics) implement `UpscaleModel` or
-`MaterialModel`; the ops (`server/ops/`) build the typed requests from validated protocol
+Models (SR networks, material estimators, texture synthesisers, baselines, diagnostics) implement
+`UpscaleModel`, `MaterialModel` or `MultiplyModel`; the ops (`server/ops/`) build the typed requests from validated protocol
 arguments; the registry (`server/registry.py`) only holds models by name. Nothing here knows
 about sockets or torch.
 """
@@ -15,9 +15,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..protocol.arguments import MaterialArgs, UpscaleArgs
+from ..protocol.arguments import MaterialArgs, MultiplyArgs, SeamlessArgs, UpscaleArgs
 
-ModelKind = Literal["upscale", "material"]
+ModelKind = Literal["upscale", "material", "multiply"]
 ProgressCallback = Callable[[int, int, str], None]
 
 
@@ -173,5 +173,79 @@ class MaterialModel(Protocol):
         ...
 
 
-Model = UpscaleModel | MaterialModel
+# --- multiply and seamless ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextureMap:
+    """One more map of a material (normal, roughness, height, ...): synthesised with the image's coordinates."""
+
+    name: str
+    """A name of `protocol.maps.TEXTURE_MAP_COLORSPACES` (`normal` maps are kept unit-length)."""
+    array: np.ndarray
+    """H x W x C, the exemplar's height and width, C in 1..4, any wire dtype."""
+    colorspace: str = "data"
+
+
+@dataclass(frozen=True)
+class MultiplyRequest:
+    """A validated multiply job: the exemplar, its maps, and the arguments (with a resolved seed)."""
+
+    image: np.ndarray
+    """H x W x C exemplar, C in 1..4 (alpha is synthesised like any channel), uint8 / uint16 / float16 / float32."""
+    args: MultiplyArgs = MultiplyArgs(seed=0)
+    colorspace: str = "srgb"
+    maps: tuple[TextureMap, ...] = ()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Output (width, height): `args.size`, or the exemplar's own."""
+        return self.args.size or (int(self.image.shape[1]), int(self.image.shape[0]))
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The seed of each variation: `args.seed`, `args.seed` + 1, ..."""
+        first = self.args.seed or 0
+        return tuple(first + index for index in range(self.args.count))
+
+
+@dataclass(frozen=True)
+class SeamlessRequest:
+    """A validated make-seamless job: the photo, its maps, and the arguments."""
+
+    image: np.ndarray
+    """H x W x C photo, as for `MultiplyRequest.image`."""
+    args: SeamlessArgs = SeamlessArgs()
+    colorspace: str = "srgb"
+    maps: tuple[TextureMap, ...] = ()
+
+
+@dataclass(frozen=True)
+class Variation:
+    """One synthesised texture and its maps, all with the input's dtypes and channel counts."""
+
+    seed: int
+    image: np.ndarray
+    maps: dict[str, np.ndarray]
+    """Map name -> the map synthesised with the image's coordinates."""
+    seconds: float
+    """Time the synthesis took."""
+
+
+@runtime_checkable
+class MultiplyModel(Protocol):
+    """A loaded texture synthesiser: variations of an exemplar, and tileable versions of photos."""
+
+    descriptor: ModelDescriptor
+
+    def multiply(self, request: MultiplyRequest, context: JobContext) -> list[Variation]:
+        """One variation per seed of `request.seeds`, each of `request.size`."""
+        ...
+
+    def make_seamless(self, request: SeamlessRequest, context: JobContext) -> Variation:
+        """The photo (and its maps) made tileable, its own size, changed only near its edges."""
+        ...
+
+
+Model = UpscaleModel | MaterialModel | MultiplyModel
 """Anything the registry holds."""

@@ -1,8 +1,3 @@
-"""The installed package version."""
+"""The server's version: the release version defined once in texforge.protocol.version."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("texforge")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+from ..protocol.version import __version__ as __version__

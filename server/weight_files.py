@@ -137,6 +137,8 @@ def load_upscaler(name_or_path: str, device: str = "cpu", weights_dir: Path = WE
     if name_or_path == "bicubic":
         return BicubicUpscaler(device=device)
     path = Path(name_or_path)
+    if path.is_file() and path.suffix == MODEL_SUFFIX and is_sr_weights(path):
+        return load_upscaler_file(path, device=device, precision=precision)
     if path.is_file():
         return load_community_upscaler(path, device=device)
     shipped = model_path(name_or_path, weights_dir)

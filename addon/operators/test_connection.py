@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import bpy
@@ -22,28 +23,28 @@ class TEXFORGE_OT_test_connection(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         settings = runtime.server_settings()
-        runtime.CONNECTION.state, runtime.CONNECTION.detail = "Connecting", settings.address
+        runtime.CONNECTION.show("Connecting", settings.address)
 
         def work(progress: ProgressCallback, cancel_event: threading.Event) -> dict:
             return remote.fetch_server_info(settings)
 
-        job = runtime.start(Job("Test connection", work, _show_connected, _explain_disconnected),
-                            self.synchronous)
+        job = runtime.start(Job("Test connection", work, functools.partial(_show_connected, settings.address),
+                                _explain_disconnected), self.synchronous)
         if self.synchronous and job.state is JobState.FAILED:
             self.report({'ERROR'}, job.message)
             return {'CANCELLED'}
         return {'FINISHED'}
 
 
-def _show_connected(info: dict) -> str:
+def _show_connected(address: str, info: dict) -> str:
     hello = info.get("hello", {})
-    runtime.CONNECTION.state = "Connected"
-    runtime.CONNECTION.detail = f"{hello.get('server', 'texforge')} {hello.get('version', '?')} on {hello.get('device', '?')}"
+    mismatch = remote.version_mismatch(str(hello.get("version", "?")), local=remote.is_loopback(address))
+    runtime.CONNECTION.show("Connected", remote.describe_server(hello), mismatch)
     runtime.CONNECTION.models = list(info.get("models", {}).get("models", []))
-    return f"connected: {runtime.CONNECTION.detail}"
+    return f"connected: {runtime.CONNECTION.detail}" + (f" ({mismatch})" if mismatch else "")
 
 
 def _explain_disconnected(error: BaseException) -> str:
-    runtime.CONNECTION.state, runtime.CONNECTION.detail = "Disconnected", ""
+    runtime.CONNECTION.show("Disconnected", "")
     runtime.CONNECTION.models = []
     return remote.explain(error)

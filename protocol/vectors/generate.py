@@ -53,6 +53,13 @@ def _valid_cases() -> list[dict[str, Any]]:
     mat = {"v": 1, "id": "r3", "op": "material", "args": {"size": 512}, "images": specs}
     frames = [_header(**mat), rgba_f16.astype("<f2").tobytes(), gray16.astype("<u2").tobytes()]
     cases.append(("request_material_frame_order", "request", frames, mat, [(specs[0], gray16), (specs[1], rgba_f16)]))
+    rough16 = (np.arange(6, dtype=np.uint16) * 10000 + 3).reshape(2, 3, 1)  # maps share the image's size
+    specs = [_spec("image", rgb8, 1), _spec("map:normal", rgb8[::-1], 2, "data"), _spec("map:roughness", rough16, 3, "data")]
+    mult = {"v": 1, "id": "r5", "op": "multiply", "args": {"count": 2, "size": [512, 256], "tileable": True, "seed": 7},
+            "images": specs}
+    frames = [_header(**mult), rgb8.tobytes(), rgb8[::-1].tobytes(), rough16.astype("<u2").tobytes()]
+    cases.append(("request_multiply_maps", "request", frames, mult,
+                  [(specs[0], rgb8), (specs[1], rgb8[::-1]), (specs[2], rough16)]))
     extra = {"v": 1, "id": "r4", "op": "hello", "args": {}, "images": [], "future_field": {"x": 1}}
     cases.append(("request_unknown_field_ignored", "request", [_header(**extra)], extra, []))
     spec = _spec("image", la_f32, 1, "data")

@@ -12,7 +12,7 @@ from ...protocol.constants import Op
 from ...protocol.limits import Limits
 from ...protocol.messages import Request
 from ..registry import ModelRegistry
-from . import material, upscale
+from . import material, multiply, seamless, upscale
 from .common import JobOutcome, PreparedJob
 
 Preparer = Callable[[Request, ModelRegistry, Limits], PreparedJob]
@@ -20,6 +20,8 @@ Preparer = Callable[[Request, ModelRegistry, Limits], PreparedJob]
 PREPARERS: dict[str, Preparer] = {
     Op.UPSCALE: upscale.prepare,
     Op.MATERIAL: material.prepare,
+    Op.MULTIPLY: multiply.prepare,
+    Op.SEAMLESS: seamless.prepare,
 }
 """Queued op -> the function that validates a request of it and returns the job to run."""
 

@@ -9,7 +9,17 @@ from typing import Any
 from ...protocol.constants import ErrorCode
 from ...protocol.errors import ProtocolError
 from ...protocol.messages import NamedImage, Request
-from ..contract import JobContext, MaterialModel, MaterialRequest, Model, ModelKind, UpscaleModel, UpscaleRequest
+from ..contract import (
+    JobContext,
+    MaterialModel,
+    MaterialRequest,
+    Model,
+    ModelKind,
+    MultiplyRequest,
+    SeamlessRequest,
+    UpscaleModel,
+    UpscaleRequest,
+)
 from ..registry import ModelRegistry, UnknownModelError
 
 JobOutcome = tuple[list[NamedImage], dict[str, Any]]
@@ -24,7 +34,7 @@ class PreparedJob:
     """Name of the model that will run it."""
     summary: str
     """The input in a few words (sizes, scale) for the server's log."""
-    request: UpscaleRequest | MaterialRequest
+    request: UpscaleRequest | MaterialRequest | MultiplyRequest | SeamlessRequest
     """What the model will be asked."""
     run: Callable[[JobContext], JobOutcome]
 

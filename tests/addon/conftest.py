@@ -88,15 +88,19 @@ def scenario(outcome: dict[str, Any], name: str) -> dict[str, Any]:
     return facts
 
 
-def run_blender_script(script: str, tmp_path: Path, **arguments: Any) -> dict[str, Any]:
-    """Run `blender_scripts/<script>` in a child process of the Blender interpreter; return the JSON it writes."""
-    home = tmp_path / "home"
+def run_blender_script(script: str, tmp_path: Path, *, home: Path | None = None,
+                       timeout_s: float = BLENDER_SCRIPT_TIMEOUT_S, **arguments: Any) -> dict[str, Any]:
+    """Run `blender_scripts/<script>` in a child process of the Blender interpreter; return the JSON it writes.
+
+    `home` (default `tmp_path/home`) holds Blender's user files: pass the same one to continue a session.
+    """
+    home = home or tmp_path / "home"
     home.mkdir(exist_ok=True)
     result_path = tmp_path / "result.json"
     arguments = {**arguments, "result_path": str(result_path), "work_dir": str(tmp_path)}
     completed = subprocess.run(
         [str(blender_python()), str(SCRIPTS / script), json.dumps(arguments)], cwd=tmp_path, capture_output=True,
-        text=True, env=blender_environment(home), timeout=BLENDER_SCRIPT_TIMEOUT_S)
+        text=True, env=blender_environment(home), timeout=timeout_s)
     assert completed.returncode == 0 and result_path.exists(), (
         f"{script} failed with status {completed.returncode}:\n{completed.stdout[-4000:]}\n{completed.stderr[-6000:]}")
     return json.loads(result_path.read_text())

@@ -70,6 +70,40 @@ def test_built_zip_has_the_package_at_its_root_with_the_vendored_protocol_and_it
     assert not {name for name in names if "__pycache__" in name or name.endswith((".pyc", "README.md"))}
 
 
+def test_one_release_version_for_the_extension_the_server_wheel_and_hello(extension_zip: Path) -> None:
+    build = load_build_module()
+    version = build.release_version()
+    manifest = tomllib.loads((REPO / "addon" / "blender_manifest.toml").read_text())
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert manifest["version"] == version
+    assert "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "texforge.protocol.version.__version__"}
+    from texforge.server.version import __version__
+    assert __version__ == version
+    names = zipfile.ZipFile(extension_zip).namelist()
+    assert f"server_wheels/texforge-{version}-py3-none-any.whl" in names
+
+
+def test_the_server_wheel_carries_the_weights_and_is_no_manifest_wheel(extension_zip: Path, tmp_path: Path) -> None:
+    archive = zipfile.ZipFile(extension_zip)
+    name = next(name for name in archive.namelist() if name.startswith("server_wheels/"))
+    manifest = tomllib.loads(archive.read("blender_manifest.toml").decode())
+    assert f"./{name}" not in manifest["wheels"]  # Blender would install it into its own Python
+    assert archive.getinfo(name).compress_type == zipfile.ZIP_STORED
+    wheel = zipfile.ZipFile(archive.extract(name, tmp_path))
+    contents = set(wheel.namelist())
+    assert {"texforge/server/weights/fast-x2.safetensors", "texforge/server/weights/fast-x2.md",
+            "texforge/protocol/version.py", "texforge/server/cli.py"} <= contents
+    assert not [entry for entry in contents if entry.endswith(".state.safetensors") or "__pycache__" in entry]
+
+
+def test_a_manifest_version_other_than_the_release_is_refused() -> None:
+    build = load_build_module()
+    manifest = tomllib.loads((REPO / "addon" / "blender_manifest.toml").read_text())
+    with pytest.raises(ValueError, match="protocol/version.py says"):
+        build.check_manifest({**manifest, "version": "9.9.9"})
+
+
 @requires_bpy
 def test_blenders_own_validator_accepts_the_built_zip(extension_zip: Path) -> None:
     cli = load_build_module().extension_cli(str(blender_python()))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from texforge.protocol import ArgumentError, ErrorCode, MaterialArgs, ProtocolError, UpscaleArgs
-from texforge.protocol.arguments import OP_ARGS
+from texforge.protocol.arguments import OP_ARGS, MultiplyArgs, SeamlessArgs
 
 
 def test_wire_form_round_trips_and_omits_defaults() -> None:
@@ -67,3 +67,27 @@ def test_the_spec_document_shows_every_op_table_as_generated() -> None:
     readme = (Path(__file__).resolve().parents[2] / "protocol" / "README.md").read_text()
     for op_args in OP_ARGS:
         assert op_args.spec_table() in readme, f"protocol/README.md is out of date for {op_args.op}"
+
+
+def test_multiply_arguments_round_trip_and_are_bounded() -> None:
+    args = MultiplyArgs(count=3, size=(1024, 512), tileable=True, seed=42)
+    assert args.to_wire() == {"count": 3, "size": [1024, 512], "tileable": True, "seed": 42}
+    assert MultiplyArgs.from_wire(args.to_wire()) == args
+    assert MultiplyArgs().seed is None and MultiplyArgs().count == 1
+    for wire, name in (({"count": 0}, "count"), ({"count": 17}, "count"), ({"size": [4, 512]}, "size"),
+                       ({"size": [8193, 16]}, "size"), ({"seed": -1}, "seed"), ({"tileable": 1}, "tileable")):
+        with pytest.raises(ProtocolError, match=name) as excinfo:
+            MultiplyArgs.from_wire(wire)
+        assert excinfo.value.code == ErrorCode.BAD_REQUEST
+
+
+def test_seamless_arguments_bound_the_border() -> None:
+    assert SeamlessArgs.from_wire({"border": 0.25}).border == 0.25
+    assert SeamlessArgs().to_wire() == {}
+    with pytest.raises(ArgumentError, match="border"):
+        SeamlessArgs(border=0.6)
+    assert (SeamlessArgs.spec("border").low, SeamlessArgs.spec("border").high) == (0.02, 0.5)
+
+
+def test_large_integer_bounds_are_shown_in_full() -> None:
+    assert "int 0..2147483647" in MultiplyArgs.spec_table()

@@ -34,7 +34,7 @@ def test_build_registry_pairs_the_sharp_partner_named_by_the_rule(tmp_path: Path
 
 def test_an_empty_weights_folder_still_offers_the_baselines(tmp_path: Path) -> None:
     names = [d.name for d in build_registry("cpu", weights_dir=tmp_path).descriptors()]
-    assert names == ["bicubic", "heuristic"]
+    assert names == ["bicubic", "heuristic", "patch-synthesis"]
 
 
 def test_partners_and_training_states_are_not_models_of_their_own() -> None:
