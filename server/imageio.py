@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import cv2
 import numpy as np
@@ -163,15 +163,29 @@ def _check_png_intact(path: Path) -> None:
 _OPENCV_SILENT = 0
 
 
+def _set_opencv_log_level(level: int) -> int:
+    """Set OpenCV's log level and return the previous one (`cv2.setLogLevel` in 4.x, `cv2.utils.logging` in 5.x)."""
+    opencv: Any = cv2  # the two majors' stubs disagree on where the logging API is
+    if hasattr(opencv, "setLogLevel"):
+        return int(opencv.setLogLevel(level))
+    return _swap_level(opencv.utils.logging, level)
+
+
+def _swap_level(api: Any, level: int) -> int:
+    previous = int(api.getLogLevel())
+    api.setLogLevel(level)
+    return previous
+
+
 def _decode_with_opencv(path: Path) -> np.ndarray:
     data = np.fromfile(path, dtype=np.uint8)  # np.fromfile + imdecode handles non-ASCII paths
-    previous = cv2.setLogLevel(_OPENCV_SILENT)  # a failure is our one-line error, not OpenCV's log lines
+    previous = _set_opencv_log_level(_OPENCV_SILENT)  # a failure is our one-line error, not OpenCV's log lines
     try:
         image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     except cv2.error:
         image = None
     finally:
-        cv2.setLogLevel(previous)
+        _set_opencv_log_level(previous)
     if image is None:
         raise ImageFormatError(f"{path}: not a readable image")
     return _to_rgb(image)
