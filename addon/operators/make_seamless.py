@@ -6,7 +6,7 @@ import bpy
 
 from .. import blender_images, multiply, runtime, upscale
 from ..protocol import SeamlessArgs
-from .upscale_image import context_image, start_and_report
+from .upscale_image import operand_image, poll_one_image, start_and_report
 
 
 class TEXFORGE_OT_make_seamless(bpy.types.Operator):
@@ -28,13 +28,10 @@ class TEXFORGE_OT_make_seamless(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if context_image(context) is None and not bpy.data.images:
-            cls.poll_message_set("Open an image in the Image Editor or select an Image Texture node")
-            return False
-        return True
+        return poll_one_image(cls, context)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        image = bpy.data.images.get(self.image_name) if self.image_name else context_image(context)
+        image = operand_image(self.image_name, context)
         if image is None or not blender_images.has_pixels(image):
             self.report({'ERROR'}, "no image with pixels to make seamless")
             return {'CANCELLED'}

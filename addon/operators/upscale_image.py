@@ -42,6 +42,19 @@ def context_image(context: bpy.types.Context) -> bpy.types.Image | None:
     return getattr(node, "image", None) if node is not None else None
 
 
+def operand_image(name: str, context: bpy.types.Context) -> bpy.types.Image | None:
+    """The image an operator named, else the one in the editor or active node."""
+    return bpy.data.images.get(name) if name else context_image(context)
+
+
+def poll_one_image(operator: type[bpy.types.Operator], context: bpy.types.Context) -> bool:
+    """`poll` of the operators that work on one image: it must be shown, or there must be images to name."""
+    if context_image(context) is None and not bpy.data.images:
+        operator.poll_message_set("Open an image in the Image Editor or select an Image Texture node")
+        return False
+    return True
+
+
 class TEXFORGE_OT_upscale_image(UpscaleSettings, bpy.types.Operator):
     """Upscale the image with the texforge server into a new image (the original is kept)"""
 
@@ -54,13 +67,10 @@ class TEXFORGE_OT_upscale_image(UpscaleSettings, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if context_image(context) is None and not bpy.data.images:
-            cls.poll_message_set("Open an image in the Image Editor or select an Image Texture node")
-            return False
-        return True
+        return poll_one_image(cls, context)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        image = bpy.data.images.get(self.image_name) if self.image_name else context_image(context)
+        image = operand_image(self.image_name, context)
         if image is None:
             self.report({'ERROR'}, f"no image named {self.image_name!r}" if self.image_name else "no image to upscale")
             return {'CANCELLED'}
