@@ -6,6 +6,8 @@ import os
 import re
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -142,6 +144,17 @@ def with_exit_note(settings: ServerSettings, error: Exception) -> Exception:
     return LocalServerError(note) if note else error
 
 
+@contextmanager
+def job_client(settings: ServerSettings, progress: ProgressCallback, cancel_event: threading.Event) -> Iterator[Client]:
+    """A client for one job: the managed server started first, and its death named if the job fails with it."""
+    prepare(settings, progress, cancel_event)
+    try:
+        with _client(settings) as client:
+            yield client
+    except (ServerUnavailableError, ProtocolError) as error:
+        raise with_exit_note(settings, error) from error
+
+
 def fetch_server_info(settings: ServerSettings) -> dict[str, Any]:
     """`hello` and `models` in one go: {"hello": {...}, "models": {...}}."""
     with _client(settings) as client:
@@ -151,24 +164,16 @@ def fetch_server_info(settings: ServerSettings) -> dict[str, Any]:
 def upscale(settings: ServerSettings, image: np.ndarray, args: UpscaleArgs, colorspace: str,
             progress: ProgressCallback, cancel_event: threading.Event) -> np.ndarray:
     """Upscale one wire image (starting the managed server first); raises the protocol's errors."""
-    prepare(settings, progress, cancel_event)
-    try:
-        with _client(settings) as client:
-            return client.upscale(image, args, colorspace=colorspace, progress=progress, cancel_event=cancel_event)
-    except (ServerUnavailableError, ProtocolError) as error:
-        raise with_exit_note(settings, error) from error
+    with job_client(settings, progress, cancel_event) as client:
+        return client.upscale(image, args, colorspace=colorspace, progress=progress, cancel_event=cancel_event)
 
 
 def estimate_material(settings: ServerSettings, flash: np.ndarray, guide: np.ndarray | None,
                       args: MaterialArgs, progress: ProgressCallback,
                       cancel_event: threading.Event) -> dict[str, np.ndarray]:
     """Estimate SVBRDF maps from photos (starting the managed server first); returns the maps keyed by name."""
-    prepare(settings, progress, cancel_event)
-    try:
-        with _client(settings) as client:
-            maps, _info = client.material(flash, guide, args, progress=progress, cancel_event=cancel_event)
-    except (ServerUnavailableError, ProtocolError) as error:
-        raise with_exit_note(settings, error) from error
+    with job_client(settings, progress, cancel_event) as client:
+        maps, _info = client.material(flash, guide, args, progress=progress, cancel_event=cancel_event)
     missing = {"albedo", "specular", "normal", "roughness"} - set(maps)
     if missing:
         raise RemoteError("internal", f"the result lacks the maps {sorted(missing)}")
@@ -182,24 +187,16 @@ WireMaps = dict[str, tuple[np.ndarray, str]]
 def multiply(settings: ServerSettings, image: np.ndarray, args: MultiplyArgs, colorspace: str, maps: WireMaps,
              progress: ProgressCallback, cancel_event: threading.Event) -> list[dict[str, np.ndarray]]:
     """Variations of one wire image and its maps (starting the managed server first): [{"image", map names...}]."""
-    prepare(settings, progress, cancel_event)
-    try:
-        with _client(settings) as client:
-            variations, _info = client.multiply(image, args, maps, colorspace=colorspace, progress=progress,
-                                                cancel_event=cancel_event)
-    except (ServerUnavailableError, ProtocolError) as error:
-        raise with_exit_note(settings, error) from error
+    with job_client(settings, progress, cancel_event) as client:
+        variations, _info = client.multiply(image, args, maps, colorspace=colorspace, progress=progress,
+                                            cancel_event=cancel_event)
     return variations
 
 
 def make_seamless(settings: ServerSettings, image: np.ndarray, args: SeamlessArgs, colorspace: str, maps: WireMaps,
                   progress: ProgressCallback, cancel_event: threading.Event) -> dict[str, np.ndarray]:
     """One wire image and its maps made tileable (starting the managed server first): {"image", map names...}."""
-    prepare(settings, progress, cancel_event)
-    try:
-        with _client(settings) as client:
-            result, _info = client.seamless(image, args, maps, colorspace=colorspace, progress=progress,
-                                            cancel_event=cancel_event)
-    except (ServerUnavailableError, ProtocolError) as error:
-        raise with_exit_note(settings, error) from error
+    with job_client(settings, progress, cancel_event) as client:
+        result, _info = client.seamless(image, args, maps, colorspace=colorspace, progress=progress,
+                                        cancel_event=cancel_event)
     return result
