@@ -9,9 +9,9 @@ from texforge.server.launch import ServerProcess, start_server_process
 
 
 @contextmanager
-def running_process(*extra_args: str) -> Iterator[ServerProcess]:
-    """A freshly started server process; stopped afterwards."""
-    with start_server_process(extra_args=extra_args) as server:
+def running_process(*extra_args: str, env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+    """A freshly started server process (with `env` added to its environment); stopped afterwards."""
+    with start_server_process(extra_args=extra_args, env=env) as server:
         yield server
 
 

@@ -1,14 +1,16 @@
 """Super-resolution speed on CPU: each shipped model on a 512x512 RGB image, in fp32 and bf16, next
 to ESRGAN's RRDBNet.
 
-    python bench/sr_speed.py [--runs 5] [--rrdb-size 128] [--precisions fp32 bf16]
+    python bench/sr_speed.py [--runs 5] [--rrdb-size 128] [--precisions fp32 bf16] [--heap server]
 
 Every shipped model (and bicubic) runs through the full upscaler (pipeline, tiling, dtype
 conversion) at each precision, side by side: median of `--runs` runs after one warm-up. RRDBNet (23 blocks, 64 features,
 random weights) is far too slow to run repeatedly at 512x512 on a small CPU, so by default it
 runs once on a `--rrdb-size` square crop and its time is extrapolated linearly in pixel count
 (convolution cost is linear in pixels); `--rrdb-size 512` times the real thing once.
-Ends with one `RESULT` line.
+`--heap server` runs with the server's native-heap settings (fixed mmap threshold, capped
+arenas, freed memory returned after every job: server/memory.py); run it next to `--heap default`
+to see what they cost. Ends with one `RESULT` line.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import median_seconds  # noqa: E402
 
 from texforge.server.contract import JobContext, UpscaleModel, UpscaleRequest
+from texforge.server.memory import release_freed_memory, settle_native_heap
 from texforge.server.sr.archs import get_family
 from texforge.server.sr.archs.rrdb import RRDBParams
 from texforge.server.sr.upscaler import BicubicUpscaler
@@ -53,9 +56,16 @@ def rrdb_seconds(size: int) -> float:
     return elapsed * (SIZE * SIZE) / (size * size)
 
 
-def time_upscale(upscaler: UpscaleModel, request: UpscaleRequest, context: JobContext, runs: int) -> float:
-    """Median seconds of one upscale through the model's full pipeline."""
-    return median_seconds(lambda: upscaler.upscale(request, context), runs)
+def time_upscale(upscaler: UpscaleModel, request: UpscaleRequest, context: JobContext, runs: int,
+                 release: bool = False) -> float:
+    """Median seconds of one upscale through the model's full pipeline (and the server's release)."""
+
+    def job() -> None:
+        upscaler.upscale(request, context)
+        if release:
+            release_freed_memory()
+
+    return median_seconds(job, runs)
 
 
 def main() -> int:
@@ -65,8 +75,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--models", nargs="*", help="model names or weight files (default: every shipped model)")
     parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], help="fp32, bf16 (CPU); the first is the baseline")
+    parser.add_argument("--heap", choices=("default", "server"), default="default",
+                        help="glibc's defaults, or the server's native-heap settings")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.heap == "server":
+        settle_native_heap()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     image = test_image(SIZE)
@@ -78,7 +92,8 @@ def main() -> int:
         for upscaler in [*models, BicubicUpscaler()]:
             scale = upscaler.descriptor.scales[0] if upscaler.descriptor.architecture != "bicubic" else 4
             key = f"{upscaler.descriptor.name}_{precision}"
-            timings[key] = time_upscale(upscaler, UpscaleRequest.of(image, scale=scale), context, args.runs)
+            timings[key] = time_upscale(upscaler, UpscaleRequest.of(image, scale=scale), context, args.runs,
+                                         release=args.heap == "server")
             print(f"{upscaler.descriptor.name:<10} {precision} x{scale} 512x512 -> {SIZE * scale}: "
                   f"median {timings[key]:.3f} s over {args.runs} runs")
     baseline = args.precisions[0]
@@ -89,7 +104,7 @@ def main() -> int:
     rrdb = rrdb_seconds(args.rrdb_size)
     how = "measured once" if args.rrdb_size == SIZE else f"one run at {args.rrdb_size}px, extrapolated"
     print(f"{'rrdb-23x64':<10} x4 512x512 -> 2048: {rrdb:.1f} s ({how}, network only)")
-    fields = [f"threads={torch.get_num_threads()}", f"rrdb_s={rrdb:.2f}", f"rrdb_size={args.rrdb_size}"]
+    fields = [f"heap={args.heap}", f"threads={torch.get_num_threads()}", f"rrdb_s={rrdb:.2f}", f"rrdb_size={args.rrdb_size}"]
     for name, seconds in timings.items():
         fields += [f"{name}_s={seconds:.3f}", f"{name}_rrdb_ratio={rrdb / seconds:.1f}"]
         print(f"{name:<15} is {rrdb / seconds:.1f}x faster than RRDBNet (fp32)")

@@ -26,6 +26,7 @@ from .config import ServerConfig
 from .contract import JobContext
 from .device import describe_device
 from .jobs import RESULTS_ENDPOINT, Job, WorkerPool
+from .memory import memory_report
 from .ops import PREPARERS
 from .ops.common import upscale_defaults
 from .registry import ModelRegistry
@@ -196,6 +197,7 @@ class Server:
             "precision": self.config.precision,
             "ops": [op.value for op in Op],
             "limits": self.config.limits.to_wire(),
+            "memory": memory_report(),
             "workers": self.config.workers,
             "shared_memory": self.config.shared_memory,
             "jobs": len(self._jobs),
@@ -232,7 +234,6 @@ class Server:
         job = Job(routing=routing, request_id=request.id, op=request.op, prepared=prepared,
                   context=JobContext(device=self.config.device),
                   reply_shm=request.reply_shm and self.config.shared_memory)
-        job.context.progress_callback = lambda done, total, stage: setattr(job, "progress", (done, total, stage))
         if not self._pool.submit(job):
             raise ProtocolError(ErrorCode.BUSY, "server busy: job queue is full; retry later")
         self._jobs[key] = job
@@ -241,7 +242,7 @@ class Server:
     def _send_progress(self) -> None:
         now = time.monotonic()
         for job in self._jobs.values():
-            state = job.progress
+            state = job.context.latest_progress
             since = now - job.progress_sent_at
             changed = state != job.progress_sent and since >= self.config.progress_interval_s
             if changed or since >= self.config.heartbeat_s:

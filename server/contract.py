@@ -83,10 +83,14 @@ class JobContext:
     device: str = "cpu"
     progress_callback: ProgressCallback = _ignore_progress
     cancel_event: threading.Event = field(default_factory=threading.Event)
+    latest_progress: tuple[int, int, str] = (0, 0, "queued")
+    """The last (done, total, stage) reported: the server's loop reads it, so no callback has to
+    reach back to the job (a reference cycle that would keep its images alive until a full GC)."""
 
     def progress(self, done: int, total: int, stage: str) -> None:
         """Report `done` of `total` units of the named stage."""
         self.check_cancelled()
+        self.latest_progress = (done, total, stage)
         self.progress_callback(done, total, stage)
 
     def check_cancelled(self) -> None:

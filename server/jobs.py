@@ -20,6 +20,7 @@ from ..protocol.codec import encode_reply
 from ..protocol.constants import ErrorCode, ReplyType
 from ..protocol.messages import Reply, error_reply
 from .contract import JobCancelled, JobContext
+from .memory import release_freed_memory
 from .ops import PreparedJob
 from .shm_exports import SegmentExporter
 
@@ -39,8 +40,6 @@ class Job:
     context: JobContext
     reply_shm: bool = False
     accepted_at: float = field(default_factory=time.monotonic)
-    progress: tuple[int, int, str] = (0, 0, "queued")
-    """Latest (done, total, stage), written by the worker thread, read by the loop."""
     progress_sent: tuple[int, int, str] | None = None
     progress_sent_at: float = 0.0
 
@@ -94,6 +93,8 @@ class WorkerPool:
                 reply = execute(job)
                 reply.images = self._exporter.prepare(reply.images, job.reply_shm)
                 results.send_multipart([*job.routing, *encode_reply(reply)], copy=False)
+                del job, reply  # an idle worker must not keep the last job's images alive
+                release_freed_memory()
         finally:
             results.close(linger=0)
 
@@ -109,7 +110,7 @@ def execute(job: Job) -> Reply:
 def _final_reply(job: Job, started: float) -> Reply:
     try:
         job.context.check_cancelled()
-        job.progress = (0, 0, "running")
+        job.context.latest_progress = (0, 0, "running")
         images, data = job.prepared.run(job.context)
         data = {**data, "seconds": round(time.perf_counter() - started, 4)}
         return Reply(ReplyType.RESULT, job.request_id, {"data": data}, images)

@@ -16,6 +16,7 @@ from .app import Server
 from .catalog import build_registry
 from .config import ServerConfig
 from .device import configure_cpu_threads, describe_device, resolve_device, resolve_precision
+from .memory import settle_native_heap
 from .registry import ModelRegistry
 from .scaleout.broker import Broker, BrokerCurve
 from .security import check_bind_policy
@@ -36,6 +37,7 @@ def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits
     check_address_free(bind)
     resolved = resolve_device(device)
     numbers = resolve_precision(precision, resolved)
+    settle_native_heap()
     configure_cpu_threads(threads)
     registry = build_registry(resolved, diagnostic=diagnostic_models, weights_dir=weights_dir or WEIGHTS_DIR,
                               extra_models=extra_models, precision=numbers)
@@ -77,6 +79,7 @@ def run_worker(broker: str, device: str = "auto", workers: int = 1, limits: Limi
     """Run a worker process that takes jobs from a broker; return the exit status."""
     resolved = resolve_device(device)
     numbers = resolve_precision(precision, resolved)
+    settle_native_heap()
     configure_cpu_threads(threads)
     registry = build_registry(resolved, diagnostic=diagnostic_models, precision=numbers)
     config = ServerConfig(bind=broker, device=resolved, precision=numbers, workers=workers, limits=limits or Limits())

@@ -30,6 +30,10 @@ BandSink = Callable[[int, torch.Tensor], None]
 
 MIN_TILE = 32
 
+SHAPE_BUCKET = 16
+"""Tile sides are multiples of this: a server fed images of every size then runs few distinct
+tensor shapes, so oneDNN's per-shape kernels and the allocator's free lists stay few (issue 22)."""
+
 
 def tile_spans(length: int, tile: int) -> list[tuple[int, int]]:
     """Split [0, length) into ceil(length / tile) near-equal [start, end) spans."""
@@ -76,9 +80,11 @@ class TileGrid:
         """Input indices to read for a core span: margin each side, wrapped or mirrored at the border.
 
         Mirroring (not clipping) means the network never sees its own zero padding at an image
-        border: a flat colour stays flat up to the edge instead of gaining a fringe.
+        border: a flat colour stays flat up to the edge instead of gaining a fringe. The span
+        is lengthened at its far end to a multiple of SHAPE_BUCKET (more context, unused output).
         """
-        indices = torch.arange(start - self.margin, end + self.margin)
+        count = end - start + 2 * self.margin
+        indices = torch.arange(start - self.margin, start - self.margin + -(-count // SHAPE_BUCKET) * SHAPE_BUCKET)
         if self.wrap:
             return indices % length
         folded = indices % (2 * length)

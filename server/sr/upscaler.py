@@ -6,7 +6,10 @@ textures, normal maps, every dtype and exact target sizes.
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +24,14 @@ from .weights import LoadedNetwork, load_network
 
 logger = logging.getLogger(__name__)
 
+DETAIL_STEPS = 100
+"""The detail slider's resolution: requests within 1/100 of each other share one blended network."""
 
+VARIANT_CACHE = 3
+"""Most blended networks kept per model (each costs one copy of the weights)."""
+
+Variant = tuple[bool, int]
+"""(JPEG partner, detail in 1/DETAIL_STEPS): which weights a request computes with."""
 
 
 class NeuralUpscaler:
@@ -50,8 +60,9 @@ class NeuralUpscaler:
         self._psnr_weights = {k: v.detach().cpu().clone() for k, v in loaded.network.state_dict().items()}
         self._sharp_weights = sharp.network.state_dict() if sharp is not None else None
         self._jpeg_weights = jpeg.network.state_dict() if jpeg is not None else None
-        self._current: tuple[bool, float] = (False, 0.0)
-        """(JPEG partner, detail) of the weights loaded now."""
+        self._variants: OrderedDict[Variant, nn.Module] = OrderedDict()
+        """Networks with partner weights blended in, most recently used last (at most VARIANT_CACHE)."""
+        self._variants_lock = threading.Lock()
         self.descriptor = ModelDescriptor(
             name=name, kind="upscale", architecture=loaded.family.name, scales=(loaded.scale,),
             supports_half=loaded.family.supports_half, tiling=True, detail=sharp is not None,
@@ -69,31 +80,52 @@ class NeuralUpscaler:
         jpeg = load_network(jpeg_path) if jpeg_path is not None else None
         return cls(name or path.stem, load_network(path), device=device, sharp=sharp, precision=precision, jpeg=jpeg)
 
-    def _apply_partners(self, detail: float | None, jpeg_source: bool) -> None:
-        target = (jpeg_source and self._jpeg_weights is not None,
-                  0.0 if detail is None or self._sharp_weights is None else min(max(detail, 0.0), 1.0))
-        if target == self._current:
-            return
-        base = self._jpeg_weights if target[0] and self._jpeg_weights is not None else self._psnr_weights
-        weights = interpolate_state_dicts(base, self._sharp_weights or base, target[1])
-        self.network.load_state_dict(weights)
-        self._current = target
+    def variant_of(self, detail: float | None, jpeg_source: bool) -> Variant:
+        """Which weights a request gets: (JPEG partner, detail in DETAIL_STEPS steps)."""
+        steps = 0 if detail is None or self._sharp_weights is None else round(min(max(detail, 0.0), 1.0) * DETAIL_STEPS)
+        return (jpeg_source and self._jpeg_weights is not None, steps)
 
-    def core(self, tile: int | None = None) -> UpscaleCore:
-        """The pipeline core for this network."""
+    def network_for(self, variant: Variant) -> nn.Module:
+        """The network computing `variant`: the plain one, or a cached copy with blended weights.
+
+        Each variant is its own module whose weights never change once built, so jobs on
+        several workers never see another job's detail or JPEG setting.
+        """
+        if variant == (False, 0):
+            return self.network
+        with self._variants_lock:
+            network = self._variants.get(variant)
+            if network is None:
+                network = self._build_variant(variant)
+                self._variants[variant] = network
+                while len(self._variants) > VARIANT_CACHE:
+                    self._variants.popitem(last=False)
+            self._variants.move_to_end(variant)
+            return network
+
+    def _build_variant(self, variant: Variant) -> nn.Module:
+        jpeg_source, steps = variant
+        base = self._jpeg_weights if jpeg_source and self._jpeg_weights is not None else self._psnr_weights
+        weights = interpolate_state_dicts(base, self._sharp_weights or base, steps / DETAIL_STEPS)
+        network = copy.deepcopy(self.network)
+        network.load_state_dict(weights)
+        return network.eval()
+
+    def core(self, tile: int | None = None, network: nn.Module | None = None) -> UpscaleCore:
+        """The pipeline core for this network (or one of its variants)."""
         family = self.loaded.family
         return UpscaleCore(
-            network=self.network, scale=self.loaded.scale, device=self.device,
+            network=network or self.network, scale=self.loaded.scale, device=self.device,
             precision=self.precision, margin=family.tile_margin(self.loaded.hparams),
             bytes_per_input_pixel=family.bytes_per_input_pixel(self.loaded.hparams), tile=tile,
         )
 
     def upscale(self, request: UpscaleRequest, context: JobContext) -> np.ndarray:
         """Upscale with the network's scale (then resample when the request's size differs)."""
-        self._apply_partners(request.args.detail, request.args.jpeg_source)
         if request.args.size is None and request.args.scale != self.loaded.scale:
             raise ValueError(f"model {self.descriptor.name!r} upscales x{self.loaded.scale}, not x{request.args.scale}")
-        return upscale_request(request, self.core(), context)
+        network = self.network_for(self.variant_of(request.args.detail, request.args.jpeg_source))
+        return upscale_request(request, self.core(network=network), context)
 
 
 class _BicubicNetwork(nn.Module):

@@ -9,7 +9,7 @@ import torch
 
 from texforge.server.contract import JobCancelled, JobContext, UpscaleRequest
 from texforge.server.sr.pipeline import upscale_request
-from texforge.server.sr.tiling import TileGrid, feather_weights, tile_spans, upscale_tiled_with_retry
+from texforge.server.sr.tiling import SHAPE_BUCKET, TileGrid, feather_weights, tile_spans, upscale_tiled_with_retry
 from texforge.server.sr.upscaler import BicubicUpscaler, NeuralUpscaler
 
 from .conftest import tiny_fastsr
@@ -55,7 +55,15 @@ def test_feather_weights_of_neighbours_sum_to_one() -> None:
 
 def test_wrapped_context_reads_across_the_border() -> None:
     grid = TileGrid(10, 10, tile=5, margin=2, wrap=True)
-    assert grid.context_indices(0, 5, 10).tolist() == [8, 9, 0, 1, 2, 3, 4, 5, 6]
+    assert grid.context_indices(0, 5, 10).tolist()[:9] == [8, 9, 0, 1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize("length", [7, 45, 100, 257])
+def test_tiles_come_in_few_shapes(length: int) -> None:
+    """Every context span is a multiple of SHAPE_BUCKET long, whatever the image size (issue 22)."""
+    grid = TileGrid(length, length, tile=64, margin=5)
+    lengths = {len(grid.context_indices(start, end, length)) for start, end in grid.row_spans}
+    assert all(n % SHAPE_BUCKET == 0 and n >= 2 * 5 for n in lengths)
 
 
 @pytest.mark.parametrize("scale", [2, 4])

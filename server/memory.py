@@ -1,0 +1,98 @@
+"""The server process's memory: what `hello` reports, and giving freed native memory back.
+
+Finished jobs free their tensors, but glibc keeps the freed pages of its heap and per-thread
+arenas mapped (RSS stays high and grows in steps as fragmentation moves the high-water mark).
+`settle_native_heap` fixes the mmap threshold (glibc otherwise raises it after every large free,
+so multi-megabyte image buffers land on the fragmenting heap) and `release_freed_memory`
+returns free pages to the kernel after each job.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import logging
+import os
+import sys
+import tracemalloc
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+MMAP_THRESHOLD_BYTES = 1 << 20
+"""Allocations of at least this size get their own mapping, returned to the kernel when freed."""
+
+_M_MMAP_THRESHOLD = -3  # glibc mallopt parameter numbers (malloc.h)
+_M_ARENA_MAX = -8
+
+ARENA_MAX = 4
+"""Most glibc arenas: worker and torch threads share these instead of one arena per thread."""
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt  # noqa: B018  (glibc only: musl and others have no mallopt/malloc_trim)
+        libc.malloc_trim  # noqa: B018
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def settle_native_heap() -> bool:
+    """Fix glibc's mmap threshold and cap its arenas (call once at start-up); False where not glibc."""
+    libc = _libc()
+    if libc is None:
+        return False
+    fixed = libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
+    capped = libc.mallopt(_M_ARENA_MAX, ARENA_MAX) == 1
+    return fixed and capped
+
+
+def release_freed_memory() -> None:
+    """Give the free pages of every glibc arena back to the kernel (a few ms; after a job)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path(f"/proc/{os.getpid()}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def rss_mib() -> float | None:
+    """Resident memory of this process in MiB (Linux /proc; None elsewhere)."""
+    kib = _status_kib("VmRSS")
+    return None if kib is None else round(kib / 1024, 1)
+
+
+def memory_report() -> dict[str, Any]:
+    """What `hello` says of the server's memory: RSS now and at its peak, and its Python objects.
+
+    `python_objects` counts the objects the garbage collector tracks (containers: a leaked job
+    record or closure); `python_blocks` every block of Python's object allocator (also strings
+    and numbers), so a leak of anything Python allocates shows in one or the other.
+    """
+    peak = _status_kib("VmHWM")
+    report: dict[str, Any] = {
+        "rss_mib": rss_mib(),
+        "peak_rss_mib": None if peak is None else round(peak / 1024, 1),
+        "python_objects": len(gc.get_objects()),
+        "python_blocks": sys.getallocatedblocks(),
+    }
+    if tracemalloc.is_tracing():
+        report["python_traced_mib"] = round(tracemalloc.get_traced_memory()[0] / 2**20, 2)
+    return report
