@@ -9,8 +9,10 @@ divided by its local average (contrast normalisation). Alignment is:
 2. coarse-to-fine Gauss-Newton (forward-additive Lucas-Kanade) on the 8 homography
    parameters, with a per-iteration gain/bias fit of the residual (ECC-like invariance);
 3. a check: the zero-normalised cross-correlation of the aligned features must exceed
-   ``MIN_CORRELATION``, else the photos do not show the same surface and ``ValueError`` is
-   raised.
+   ``MIN_CORRELATION`` over the whole frame and in the median of a 4 x 4 grid of blocks, else
+   the photos do not show the same surface and ``ValueError`` is raised. The block median
+   refuses a pair where the fit matched one strong structure (an edge, a grid line) while the
+   rest of the frame disagrees; a real pair agrees nearly everywhere.
 
 Homographies map normalised flash coordinates ([-1, 1], x right, y down, grid_sample's
 convention with ``align_corners=False``) to normalised guide coordinates.
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 MIN_CORRELATION = 0.2
 """Below this feature correlation after alignment, the photos are declared unrelated."""
+AGREEMENT_BLOCKS = 4
+"""The frame is cut into this many blocks per side for the block-median correlation."""
 ALIGN_SIDE = 256
 """Longer side of the images the homography is estimated on."""
 
@@ -184,8 +188,22 @@ def estimate_homography(flash: torch.Tensor, guide: torch.Tensor,
         affine_only = level < levels[-1] // 2
         h_matrix = _gauss_newton_level(ref, mov, h_matrix, iterations=40, parameters=6 if affine_only else 8)
     aligned = warp(mov_full, h_matrix)
-    score = zncc(ref_full[0, 0], aligned[0, 0], _valid_mask(h_matrix, *size))
-    return h_matrix, score
+    return h_matrix, agreement(ref_full[0, 0], aligned[0, 0], _valid_mask(h_matrix, *size))
+
+
+def agreement(reference: torch.Tensor, aligned: torch.Tensor, mask: torch.Tensor) -> float:
+    """How well aligned feature images agree: the lower of the whole frame's correlation and the
+    median correlation of its blocks (blocks less than half inside the warp are skipped)."""
+    h, w = reference.shape
+    block_h, block_w = max(1, h // AGREEMENT_BLOCKS), max(1, w // AGREEMENT_BLOCKS)
+    blocks = []
+    for top in range(0, block_h * AGREEMENT_BLOCKS, block_h):
+        for left in range(0, block_w * AGREEMENT_BLOCKS, block_w):
+            window = (slice(top, top + block_h), slice(left, left + block_w))
+            if float(mask[window].mean()) > 0.5:
+                blocks.append(zncc(reference[window], aligned[window], mask[window]))
+    whole = zncc(reference, aligned, mask)
+    return min(whole, float(torch.tensor(blocks).median())) if blocks else whole
 
 
 def align_guide(flash: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
@@ -200,7 +218,7 @@ def align_guide(flash: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
     if score < MIN_CORRELATION:
         raise AlignmentError(
             f"the flash and guide photos do not seem to show the same surface "
-            f"(feature correlation after alignment {score:.2f} < {MIN_CORRELATION}); "
+            f"(feature agreement after alignment {score:.2f} < {MIN_CORRELATION}); "
             f"if they are already aligned (tripod), say so: {ALIGNED_HINT}")
     if not _plausible(h_matrix):
         raise AlignmentError(

@@ -7,7 +7,15 @@ import math
 import pytest
 import torch
 
-from texforge.server.material.align import AlignmentError, align_guide, estimate_homography, warp
+from texforge.server.material.align import (
+    MIN_CORRELATION,
+    AlignmentError,
+    align_guide,
+    estimate_homography,
+    lighting_robust_features,
+    warp,
+    zncc,
+)
 from texforge.server.material.procedural import generate_batch, render_capture
 from texforge.server.material.render import CaptureSetup
 
@@ -58,3 +66,18 @@ def test_rejects_photos_of_different_surfaces() -> None:
         align_guide(flash[:1], noise)
     with pytest.raises(AlignmentError):
         align_guide(flash[:1], guide[1:2])
+
+
+def test_one_shared_structure_is_not_the_same_surface() -> None:
+    """Two unrelated surfaces crossed by the same dark stripe (a cable across two tables): the stripe
+    alone makes the whole-frame correlation pass, the block median refuses the pair."""
+    g = torch.Generator().manual_seed(5)
+    stripes = torch.ones(1, 1, 128, 128)
+    stripes[..., 40:48, :] = 0.2
+    flash = (0.25 + 0.5 * torch.rand(1, 3, 128, 128, generator=g)) * stripes
+    guide = (0.25 + 0.5 * torch.rand(1, 3, 128, 128, generator=g)) * stripes
+    features = lighting_robust_features
+    whole = zncc(features(flash)[0, 0].double(), features(guide)[0, 0].double(), torch.ones(128, 128).double())
+    assert whole > MIN_CORRELATION  # the old, whole-frame check accepted this pair
+    with pytest.raises(AlignmentError, match="--guide-aligned"):
+        align_guide(flash, guide)
