@@ -46,3 +46,10 @@ def test_variations_run_in_the_background(outcome: dict[str, Any]) -> None:
 
 def test_a_material_without_base_colour_is_refused_with_a_reason(outcome: dict[str, Any]) -> None:
     assert "no image in Base Color" in scenario(outcome, "bad_material")["error"]
+
+
+def test_cancel_stops_the_variations_and_creates_nothing(outcome: dict[str, Any]) -> None:
+    facts = scenario(outcome, "cancel")
+    assert facts["states"] == ["cancelled"]
+    assert facts["seconds_after_cancel"] < 10  # 8 variations of 1536 x 1536 take minutes
+    assert facts["images_unchanged"]

@@ -110,6 +110,21 @@ def background() -> dict[str, Any]:
     return {"jobs": len(jobs), "states": [job.state.value for job in jobs], "created": "async_var1" in bpy.data.images}
 
 
+def cancel() -> dict[str, Any]:
+    make_image("big.png", pattern(64, 4))
+    images_before = harness.image_names()
+    bpy.ops.texforge.multiply_image(image_name="big.png", count=8, width=1536, height=1536, synchronous=False)
+    jobs = addon.runtime.RUNNER.active()
+    time.sleep(1.5)
+    bpy.ops.texforge.cancel_jobs()
+    started = time.perf_counter()
+    while time.perf_counter() - started < 30 and any(job.state.value == "running" for job in jobs):
+        addon.poll()
+        time.sleep(0.05)
+    return {"states": [job.state.value for job in jobs], "seconds_after_cancel": time.perf_counter() - started,
+            "images_unchanged": harness.image_names() == images_before}
+
+
 def bad_material() -> dict[str, Any]:
     material = bpy.data.materials.new("Bare")
     if material.node_tree is None:
@@ -121,5 +136,5 @@ def bad_material() -> dict[str, Any]:
 
 harness.run_scenarios({
     "image_variations": image_variations, "material_variations": material_variations, "seamless": seamless,
-    "background": background, "bad_material": bad_material,
+    "background": background, "cancel": cancel, "bad_material": bad_material,
 }, ARGS["result_path"])
