@@ -74,7 +74,7 @@ def main() -> None:
             samples.append((elapsed, server.rss_mib()))
             if elapsed - printed[0] >= args.print_every:
                 printed[0] = elapsed
-                objects = probe.hello()["memory"]["python_objects"]
+                objects = probe.hello().get("memory", {}).get("python_objects", "?")  # "?": a server before 1.3
                 print(f"  {elapsed / 60:6.1f} min  {report.requests:6d} requests  RSS (minute median) "
                       f"{_window_median(samples, elapsed):7.1f} MiB  python objects {objects}  "
                       f"[{_native_breakdown(server.pid)}]", flush=True)
