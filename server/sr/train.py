@@ -31,9 +31,10 @@ from ..training.precision import forward_fp32
 from ..training.state import TrainingState
 from .archs import ArchFamily, get_family
 from .data import DEGRADATIONS, CropSampler, list_images, load_images, load_rgb
+from .degrade import jpeg_roundtrip
 from .discriminator import Discriminator
 from .losses import hfen, pixel_loss, relativistic_discriminator_loss, relativistic_generator_loss
-from .metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
+from .metrics import bicubic_downscale, bicubic_upscale, block_edge_strength, crop_to_multiple, psnr_y, ssim_y
 from .weights import load_network, save_network
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hfen-norm", choices=("l1", "l2"), default="l1", help="norm of the HFEN loss")
     parser.add_argument("--degrade", choices=DEGRADATIONS, default="bicubic",
                         help="how LR crops are made from HR ones")
+    parser.add_argument("--val-jpeg", type=int, default=0, metavar="Q",
+                        help="validate on LR images saved as JPEG quality Q (0: clean bicubic LR)")
     parser.add_argument("--gan", action="store_true",
                         help="relativistic adversarial fine-tune (sharp variant); needs --init (matching tensors)")
     parser.add_argument("--gan-weight", type=float, default=5e-3, help="weight of the adversarial loss")
@@ -80,10 +83,14 @@ class SRTrainConfig:
     degrade: str
     gan: bool
     gan_weight: float
+    val_jpeg: int = 0
+    """Validation LR images go through JPEG at this quality first (0: clean)."""
 
     def __post_init__(self) -> None:
         if self.gan and self.run.init is None:
             raise ValueError("--gan needs --init PSNR_MODEL")
+        if not 0 <= self.val_jpeg <= 100:
+            raise ValueError(f"--val-jpeg must be a JPEG quality 1..100 (0: off), got {self.val_jpeg}")
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace) -> SRTrainConfig:
@@ -94,7 +101,7 @@ class SRTrainConfig:
             raise ValueError(f"--hparams must be a JSON object, got {args.hparams!r}")
         return cls(RunConfig.from_namespace(args), tuple(args.data), args.val, args.scale, family,
                    family.hparams_from_dict(hparams), args.loss, args.hfen, args.hfen_norm, args.degrade,
-                   args.gan, args.gan_weight)
+                   args.gan, args.gan_weight, args.val_jpeg)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     sampler = CropSampler(load_images(config.data), config.scale, config.run.crop, config.degrade, rng)
     val_images = _load_validation(config.val, config.scale) if config.val else []
     if val_images:
-        logger.info("validation bicubic: %s", _format_scores(_bicubic_scores(val_images, config.scale)))
+        logger.info("validation bicubic: %s", _format_scores(_bicubic_scores(config, val_images)))
     step = partial(_gan_step if config.gan else _step, config, state, sampler)
     run_loop(config.run, state, step, partial(_publish, config, state, val_images, carried))
     logger.info("wrote %s", config.run.out)
@@ -195,26 +202,38 @@ def network_upscale(network: nn.Module, lr: np.ndarray) -> np.ndarray:
     return output.permute(1, 2, 0).numpy()
 
 
-def _bicubic_scores(val_images: list[np.ndarray], scale: int) -> dict[str, float]:
-    pairs = [(bicubic_upscale(bicubic_downscale(hr, scale), scale), hr) for hr in val_images]
-    return _mean_scores(pairs, scale)
+def _validation_input(config: SRTrainConfig, hr: np.ndarray) -> np.ndarray:
+    lr = bicubic_downscale(hr, config.scale)
+    return jpeg_roundtrip(lr, config.val_jpeg) if config.val_jpeg else lr
 
 
-def _mean_scores(pairs: list[tuple[np.ndarray, np.ndarray]], scale: int) -> dict[str, float]:
-    psnrs = [psnr_y(out, hr, scale) for out, hr in pairs]
-    ssims = [ssim_y(out, hr, scale) for out, hr in pairs]
-    return {"psnr_y": float(np.mean(psnrs)), "ssim_y": float(np.mean(ssims))}
+def _bicubic_scores(config: SRTrainConfig, val_images: list[np.ndarray]) -> dict[str, float]:
+    pairs = [(bicubic_upscale(_validation_input(config, hr), config.scale), hr) for hr in val_images]
+    return _mean_scores(pairs, config)
+
+
+def _mean_scores(pairs: list[tuple[np.ndarray, np.ndarray]], config: SRTrainConfig) -> dict[str, float]:
+    psnrs = [psnr_y(out, hr, config.scale) for out, hr in pairs]
+    ssims = [ssim_y(out, hr, config.scale) for out, hr in pairs]
+    scores = {"psnr_y": float(np.mean(psnrs)), "ssim_y": float(np.mean(ssims))}
+    if config.val_jpeg:
+        scores["jpeg_quality"] = config.val_jpeg
+        scores["block_edges"] = float(np.mean([block_edge_strength(out, 8 * config.scale) for out, _ in pairs]))
+    return scores
 
 
 def _format_scores(scores: dict[str, float]) -> str:
-    return f"PSNR-Y {scores['psnr_y']:.3f} dB SSIM-Y {scores['ssim_y']:.4f}"
+    text = f"PSNR-Y {scores['psnr_y']:.3f} dB SSIM-Y {scores['ssim_y']:.4f}"
+    if "block_edges" in scores:
+        text += f" block edges {scores['block_edges']:.3f} (LR as JPEG q{scores['jpeg_quality']})"
+    return text
 
 
 def _validate(config: SRTrainConfig, network: nn.Module, step: int, val_images: list[np.ndarray]) -> dict[str, float]:
     if not val_images:
         return {}
-    pairs = [(network_upscale(network, bicubic_downscale(hr, config.scale)), hr) for hr in val_images]
-    scores = _mean_scores(pairs, config.scale)
+    pairs = [(network_upscale(network, _validation_input(config, hr)), hr) for hr in val_images]
+    scores = _mean_scores(pairs, config)
     logger.info("step %d validation %s", step, _format_scores(scores))
     return scores
 

@@ -77,6 +77,15 @@ def test_gan_fine_tune_and_realistic_degradation(folders: tuple[Path, Path], tmp
     assert NeuralUpscaler.from_file(psnr, sharp_path=sharp).descriptor.detail
 
 
+def test_jpeg_partner_validates_on_jpeg_inputs(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "jpeg.safetensors"
+    assert train.run(common_args(folders, out, "--degrade", "jpeg", "--val-jpeg", "75")) == 0
+    validation = load_network(out).card["validation"]
+    assert validation["jpeg_quality"] == 75 and validation["block_edges"] > 0
+    with pytest.raises(ValueError, match="--val-jpeg"):
+        train.run(common_args(folders, out, "--val-jpeg", "101"))
+
+
 def test_gan_needs_an_initial_model(folders: tuple[Path, Path], tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="--init"):
         train.run(common_args(folders, tmp_path / "x.safetensors", "--gan"))
