@@ -60,7 +60,8 @@ def random_image(rng: random.Random, channels: int = 3) -> np.ndarray:
     generator = np.random.default_rng(rng.randrange(2**32))
     ramp = np.linspace(0, 200, width, dtype=np.float32)[None, :, None]
     noise = generator.normal(0, 30, (height, width, channels)).astype(np.float32)
-    return np.clip(ramp + noise + 20, 0, 255).astype(np.uint8)
+    image: np.ndarray = np.clip(ramp + noise + 20, 0, 255).astype(np.uint8)
+    return image
 
 
 @dataclass(frozen=True)
