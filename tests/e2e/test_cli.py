@@ -101,7 +101,7 @@ def test_material_guide_aligned_skips_alignment_end_to_end(diagnostic_server, tm
     common = ("material", str(tmp_path / "flash.png"), "--guide", str(tmp_path / "guide.png"),
               "--size", "40", "--model", "material-2shot")
     refused = texforge(*common, "-o", str(tmp_path / "refused"), server=diagnostic_server.address, timeout=120)
-    assert refused.returncode != 0 and "guide_aligned" in refused.stderr
+    assert refused.returncode != 0 and "--guide-aligned" in refused.stderr  # the CLI flag, not the protocol field
     # ... while a guide declared aligned is used as it is
     taken = texforge(*common, "--guide-aligned", "-o", str(tmp_path / "taken"), server=diagnostic_server.address,
                      timeout=120)
