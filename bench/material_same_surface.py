@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from material_align import random_homography  # noqa: E402
 
 from texforge.server.material.align import AlignmentError, align_guide, warp  # noqa: E402
+from texforge.server.material.imaging import photo_to_tensor  # noqa: E402
 from texforge.server.material.procedural import generate_batch, render_capture  # noqa: E402
 from texforge.server.material.render import CaptureSetup  # noqa: E402
 
@@ -46,7 +47,7 @@ def load_square(path: Path, size: int) -> torch.Tensor:
     side = min(image.size)
     left, top = (image.width - side) // 2, (image.height - side) // 2
     image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.BICUBIC)
-    return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)[None]
+    return photo_to_tensor(np.asarray(image))
 
 
 def generated_pairs(count: int, sizes: tuple[int, ...]) -> Iterator[Pair]:

@@ -23,7 +23,7 @@ from .curve import CurveClientKeys
 from .errors import JobCancelledError, ProtocolError, RemoteError, ServerUnavailableError
 from .heartbeat import set_heartbeats
 from .limits import CLIENT_LIMITS, Limits
-from .maps import MAP_PREFIX, TEXTURE_MAP_COLORSPACES, map_image_name, variation_image_name
+from .maps import TEXTURE_MAP_COLORSPACES, map_image_name, variation_image_name
 from .messages import ImageArray, NamedImage, Reply, Request
 from .shm import (
     THRESHOLD_BYTES,
@@ -325,7 +325,6 @@ class Client:
         reply = self.call(Op.MATERIAL, op_args.to_wire(), images, progress=progress, cancel_event=cancel_event)
         return {image.name: image.array for image in reply.images}, _result_data(reply)
 
-
     def multiply(
         self,
         image: ImageArray,
@@ -373,7 +372,7 @@ class Client:
         images = [NamedImage("image", image, colorspace), *_map_images(maps)]
         reply = self.call(Op.SEAMLESS, op_args.to_wire(), images, progress=progress, cancel_event=cancel_event)
         result = {"image": _required_image(reply, "image")}
-        result.update({name: _required_image(reply, MAP_PREFIX + name) for name in (maps or {})})
+        result.update({name: _required_image(reply, map_image_name(name)) for name in (maps or {})})
         return result, _result_data(reply)
 
 

@@ -133,13 +133,14 @@ def sweep_stale_segments() -> int:
     swept = 0
     for path in SHM_ROOT.glob("texforge-*"):
         match = NAME_PATTERN.match(path.name)
-        if match and not _process_alive(int(match.group(1), 16)) and _owned_by_me(path):
+        if match and not process_alive(int(match.group(1), 16)) and _owned_by_me(path):
             unlink_segment(path.name)
             swept += 1
     return swept
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (also when it belongs to another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

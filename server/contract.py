@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from ..protocol.arguments import MaterialArgs, MultiplyArgs, SeamlessArgs, UpscaleArgs
+from ..protocol.maps import TEXTURE_MAP_COLORSPACES
 
 ModelKind = Literal["upscale", "material", "multiply"]
 ProgressCallback = Callable[[int, int, str], None]
@@ -134,10 +135,8 @@ class UpscaleModel(Protocol):
 MATERIAL_MAPS: tuple[str, ...] = ("albedo", "specular", "normal", "glossiness", "roughness")
 """Output names of every material model, in this order."""
 
-MATERIAL_MAP_COLORSPACES: dict[str, str] = {
-    "albedo": "srgb", "specular": "srgb", "normal": "data", "glossiness": "data", "roughness": "data",
-}
-"""Wire colour space of each material map (see `MaterialModel.estimate`)."""
+MATERIAL_MAP_COLORSPACES: dict[str, str] = {name: TEXTURE_MAP_COLORSPACES[name] for name in MATERIAL_MAPS}
+"""Wire colour space of each material map (see `MaterialModel.estimate`): the protocol's for that map."""
 
 
 @dataclass(frozen=True)

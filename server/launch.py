@@ -10,7 +10,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from pathlib import Path
+
+from .memory import status_mib
 
 _LISTENING = re.compile(r"listening on (\S+)")
 _BACKEND = re.compile(r"workers connect to (\S+)\)")
@@ -35,10 +36,10 @@ class ServerProcess:
 
     def rss_mib(self) -> float:
         """The server's resident memory in MiB (Linux /proc)."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError(f"no VmRSS for pid {self.pid}")
+        status = status_mib(self.pid, "VmRSS")
+        if "VmRSS" not in status:
+            raise RuntimeError(f"no VmRSS for pid {self.pid}")
+        return status["VmRSS"]
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM, wait, SIGKILL if needed; return the exit status."""

@@ -67,20 +67,16 @@ def release_freed_memory() -> None:
         libc.malloc_trim(0)
 
 
-def _status_kib(field: str) -> int | None:
+def status_mib(pid: int, *fields: str) -> dict[str, float]:
+    """`VmRSS`, `VmHWM`, ... of process `pid` in MiB, from one read of /proc/PID/status (Linux;
+    fields it lacks, or every field off Linux, are missing)."""
     try:
-        for line in Path(f"/proc/{os.getpid()}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
     except OSError:
-        return None
-    return None
-
-
-def rss_mib() -> float | None:
-    """Resident memory of this process in MiB (Linux /proc; None elsewhere)."""
-    kib = _status_kib("VmRSS")
-    return None if kib is None else round(kib / 1024, 1)
+        return {}
+    values = (line.split() for line in lines)
+    return {parts[0].rstrip(":"): int(parts[1]) / 1024 for parts in values
+            if len(parts) > 1 and parts[0].rstrip(":") in fields}
 
 
 def memory_report() -> dict[str, Any]:
@@ -90,10 +86,10 @@ def memory_report() -> dict[str, Any]:
     record or closure); `python_blocks` every block of Python's object allocator (also strings
     and numbers), so a leak of anything Python allocates shows in one or the other.
     """
-    peak = _status_kib("VmHWM")
+    status = status_mib(os.getpid(), "VmRSS", "VmHWM")
     report: dict[str, Any] = {
-        "rss_mib": rss_mib(),
-        "peak_rss_mib": None if peak is None else round(peak / 1024, 1),
+        "rss_mib": round(status["VmRSS"], 1) if "VmRSS" in status else None,
+        "peak_rss_mib": round(status["VmHWM"], 1) if "VmHWM" in status else None,
         "python_objects": len(gc.get_objects()),
         "python_blocks": sys.getallocatedblocks(),
     }

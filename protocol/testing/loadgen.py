@@ -8,7 +8,6 @@ sockets are drained at the end, so lost and duplicated replies both show.
 from __future__ import annotations
 
 import random
-import statistics
 import threading
 import time
 from collections import Counter, defaultdict
@@ -20,6 +19,7 @@ import zmq
 from ..codec import decode_reply, encode_request
 from ..limits import CLIENT_LIMITS
 from ..messages import NamedImage, Request
+from .latency import median, percentile
 
 MIX = ("ping", "models", "small_upscale", "large_upscale", "cancel")
 
@@ -46,12 +46,11 @@ class LoadReport:
 
     def percentile(self, kind: str, q: float) -> float:
         """Latency percentile in seconds for one request kind."""
-        values = sorted(self.latencies[kind])
-        return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+        return percentile(self.latencies[kind], q)
 
     def median(self, kind: str) -> float:
         """Median latency in seconds for one request kind."""
-        return statistics.median(self.latencies[kind]) if self.latencies[kind] else float("nan")
+        return median(self.latencies[kind])
 
 
 def _requests_for(kind: str, rng: random.Random, large: int) -> list[Request]:

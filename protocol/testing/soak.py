@@ -8,7 +8,6 @@ kernels see many shapes), 1-shot materials, and pings. Every outcome and latency
 from __future__ import annotations
 
 import random
-import statistics
 import threading
 import time
 from collections import Counter, defaultdict
@@ -19,6 +18,7 @@ import numpy as np
 
 from ..client import Client
 from ..errors import ProtocolError, RemoteError, ServerUnavailableError
+from .latency import median, percentile
 
 SOAK_MIX = ("ping", "upscale_x2", "upscale_x4_tileable", "material")
 
@@ -43,15 +43,16 @@ class SoakReport:
             if error is not None:
                 self.errors[f"{kind}:{error}"] += 1
 
+    def _seconds(self, kind: str | None) -> list[float]:
+        return self.latencies[kind] if kind else [v for vs in self.latencies.values() for v in vs]
+
     def percentile(self, q: float, kind: str | None = None) -> float:
         """Latency percentile in seconds over one kind (or all)."""
-        values = sorted(self.latencies[kind] if kind else [v for vs in self.latencies.values() for v in vs])
-        return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+        return percentile(self._seconds(kind), q)
 
     def median(self, kind: str | None = None) -> float:
         """Median latency in seconds over one kind (or all)."""
-        values = self.latencies[kind] if kind else [v for vs in self.latencies.values() for v in vs]
-        return statistics.median(values) if values else float("nan")
+        return median(self._seconds(kind))
 
 
 def random_image(rng: random.Random, channels: int = 3) -> np.ndarray:

@@ -33,6 +33,9 @@ VARIANT_CACHE = 3
 Variant = tuple[bool, int]
 """(JPEG partner, detail in 1/DETAIL_STEPS): which weights a request computes with."""
 
+PLAIN: Variant = (False, 0)
+"""The network's own weights: no JPEG partner, detail 0."""
+
 
 class NeuralUpscaler:
     """A super-resolution network (with an optional sharp GAN partner) as an UpscaleModel.
@@ -91,7 +94,7 @@ class NeuralUpscaler:
         Each variant is its own module whose weights never change once built, so jobs on
         several workers never see another job's detail or JPEG setting.
         """
-        if variant == (False, 0):
+        if variant == PLAIN:
             return self.network
         with self._variants_lock:
             network = self._variants.get(variant)

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from texforge.protocol.shm import process_alive
+
 from ..conftest import free_tcp_port
 from .conftest import REPO, blender_python, requires_bpy, run_blender_script, scenario
 
@@ -72,14 +74,6 @@ def artist(extension_zip: Path, wheel_folders: dict[str, str], diagnostic_server
                                  external=diagnostic_server.address, **wheel_folders)
     outcome["session_seconds"] = time.perf_counter() - started
     return outcome
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_no_suitable_python_is_refused_before_anything_is_created(artist: dict[str, Any]) -> None:
@@ -176,7 +170,7 @@ def test_installing_again_after_remove_gives_a_working_server(artist: dict[str, 
 
 def test_quitting_blender_stops_the_managed_server(artist: dict[str, Any]) -> None:
     pid = scenario(artist, "quit")["pid"]
-    assert pid is not None and not alive(pid)
+    assert pid is not None and not process_alive(pid)
 
 
 def test_keep_server_running_outlives_blender_and_the_next_blender_reuses_it(
@@ -191,9 +185,9 @@ def test_keep_server_running_outlives_blender_and_the_next_blender_reuses_it(
     kept, reused = runs
     try:
         assert kept["error"] is None and kept["pid"] is not None
-        assert alive(kept["pid"]), "Keep server running: the server must outlive Blender"
+        assert process_alive(kept["pid"]), "Keep server running: the server must outlive Blender"
         assert reused["error"] is None and reused["pid"] is None and reused["hello_pid"] == kept["pid"]
-        assert alive(kept["pid"]), "a reused server is not this Blender's to stop"
+        assert process_alive(kept["pid"]), "a reused server is not this Blender's to stop"
     finally:
-        if kept["pid"] is not None and alive(kept["pid"]):
+        if kept["pid"] is not None and process_alive(kept["pid"]):
             os.kill(kept["pid"], signal.SIGTERM)

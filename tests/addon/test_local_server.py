@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from texforge.protocol import UpscaleArgs
+from texforge.protocol.shm import process_alive
 from texforge.protocol.version import __version__
 from texforge.server.launch import start_server_process
 
@@ -47,19 +48,11 @@ def other_launch(tmp_path: Path, code: str, **keywords) -> object:
     return local_server.Launch((sys.executable, "-c", code), address, tmp_path / "server.log", **keywords)
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def wait_gone(pid: int, seconds: float = 10) -> bool:
     deadline = time.monotonic() + seconds
-    while alive(pid) and time.monotonic() < deadline:
+    while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return not alive(pid)
+    return not process_alive(pid)
 
 
 def test_the_first_job_starts_the_server_the_next_reuses_it_and_stop_ends_it(tmp_path: Path) -> None:
@@ -163,7 +156,7 @@ def test_quitting_stops_the_server_unless_it_should_keep_running(tmp_path: Path)
     server.ensure_running(kept, no_progress, threading.Event())
     pid = server.pid
     server.stop_at_exit()
-    assert alive(pid)
+    assert process_alive(pid)
     server.keep_running = False
     server.stop_at_exit()
     assert wait_gone(pid)

@@ -200,15 +200,7 @@ def remove() -> dict[str, Any]:
     pid = addon.runtime.LOCAL.pid
     error = harness.operator_error(lambda: bpy.ops.texforge.remove_server(synchronous=True))
     time.sleep(0.2)
-    return {"error": error, "server_pid": pid, "server_alive": pid is not None and alive(pid), **folders()}
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    return {"error": error, "server_pid": pid, "server_alive": pid is not None and addon.protocol.shm.process_alive(pid), **folders()}
 
 
 def artist() -> dict[str, Any]:
