@@ -17,6 +17,10 @@ from .protocol import MaterialArgs
 from .specular import specular_inputs
 from .wiring import MAP_SLOTS, NON_COLOR, image_name, plan_material
 
+FLASH_PHOTO_TIPS = ("Photo of a flat surface lit by the phone's flash: dim the room, hold the phone parallel "
+                    "to the surface, fill the frame with it; no tripod needed for one photo")
+"""Tooltip of every flash-photo field: how to shoot one (the README's "How to shoot a flash photo")."""
+
 
 @dataclass(frozen=True)
 class MaterialOrder:

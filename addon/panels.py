@@ -5,6 +5,7 @@ from __future__ import annotations
 import bpy
 
 from . import runtime
+from .material import FLASH_PHOTO_TIPS
 from .preferences import draw_connection_status
 from .protocol import MaterialArgs, MultiplyArgs, SeamlessArgs, UpscaleArgs
 from .protocol.arguments import MAX_MULTIPLY_SIDE, MAX_SEED
@@ -20,7 +21,7 @@ class TexforgeSceneSettings(bpy.types.PropertyGroup):
     detail: bpy.props.FloatProperty(name="Detail", default=0.5, min=UpscaleArgs.spec("detail").low or 0.0,
                                     max=UpscaleArgs.spec("detail").high or 1.0)
     replace_usages: bpy.props.BoolProperty(name="Replace in materials", default=True)
-    flash_path: bpy.props.StringProperty(name="Flash photo", subtype='FILE_PATH')
+    flash_path: bpy.props.StringProperty(name="Flash photo", subtype='FILE_PATH', description=FLASH_PHOTO_TIPS)
     guide_path: bpy.props.StringProperty(name="Guide photo (optional)", subtype='FILE_PATH')
     guide_aligned: bpy.props.BoolProperty(name="Guide aligned (tripod)", default=False,
                                           description="The guide was shot from the flash photo's exact position")

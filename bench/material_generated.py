@@ -18,26 +18,33 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
 import torch
 from material_quality import evaluate, mean_map_scores, print_scores
 
+from texforge.server.contract import JobContext, MaterialRequest
 from texforge.server.material.exemplars import encode_strip_maps
+from texforge.server.material.metrics import chroma, radial_profile
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
-from texforge.server.material.procedural import batch_material, render_capture
-from texforge.server.material.render import CaptureSetup
+from texforge.server.material.pipeline import capture_for
+from texforge.server.material.procedural import batch_material_and_kind, render_capture
+from texforge.server.material.render import SVBRDF, CaptureSetup, FlashRenderer, srgb_to_linear
 from texforge.server.weight_files import shipped_material_files
 
 HELD_OUT_SEED = 2_000_000_011
 """Training draws materials from seed * 10_000_019 + step with seeds < 100: never this one."""
 
 
-def held_out_samples(count: int, size: int, metal_share: float,
-                     setup: CaptureSetup) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
-    """``count`` (flash photo (1, 3, H, W), ground truth in the strips' encoding) pairs, reproducible."""
+def held_out_samples(count: int, size: int, metal_share: float, setup: CaptureSetup, seed: int = HELD_OUT_SEED,
+                     metals: list[bool] | None = None) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
+    """``count`` (flash photo (1, 3, H, W), ground truth in the strips' encoding) pairs, reproducible;
+    whether each is a metal is appended to ``metals`` when given."""
     samples = []
     for index in range(count):
-        material = batch_material(HELD_OUT_SEED, index, size, metal_share)
-        flash, _ = render_capture(material, torch.Generator().manual_seed(HELD_OUT_SEED + index), setup)
+        material, metal = batch_material_and_kind(seed, index, size, metal_share)
+        if metals is not None:
+            metals.append(metal)
+        flash, _ = render_capture(material, torch.Generator().manual_seed(seed + index), setup)
         samples.append((flash, encode_strip_maps(material)))
     return samples
 
@@ -53,15 +60,81 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     setup = CaptureSetup()
-    samples = held_out_samples(args.count, args.size, args.metal_share, setup)
+    metals: list[bool] = []
+    samples = held_out_samples(args.count, args.size, args.metal_share, setup, metals=metals)
     paths = args.weights or shipped_material_files()
     models = [NeuralMaterialModel.from_file(p) for p in paths] + [HeuristicMaterialModel()]
-    rows = {"mean-map": mean_map_scores(samples, setup)}
+    per_sample: dict[str, list[dict[str, float]]] = {"mean-map": []}
+    rows = {"mean-map": mean_map_scores(samples, setup, per_sample["mean-map"])}
     for model in models:
-        rows[model.descriptor.name], _ = evaluate(model, samples, setup, 0)
+        per_sample[model.descriptor.name] = []
+        rows[model.descriptor.name], _ = evaluate(model, samples, setup, 0, per_sample=per_sample[model.descriptor.name])
+    for name, items in per_sample.items():
+        rows[name].update(kind_scores(items, metals))
+    for model in models:
+        rows[model.descriptor.name].update(uniform_scores(model, setup))
     print_scores(f"{args.count} held-out generated materials ({args.size} px, metal share {args.metal_share:g})",
-                 rows, f"materials={args.count}")
+                 rows, f"materials={args.count} metals={sum(metals)}")
+    print_kind_table(rows)
     return 0
+
+
+UNIFORM_ALBEDO = (0.30, 0.26, 0.21)
+"""Linear albedo of the uniform test surface: a warm beige paint."""
+
+
+def uniform_surface(size: int, setup: CaptureSetup, fov_degrees: float) -> tuple[np.ndarray, SVBRDF]:
+    """A flash photo (uint8, as a phone stores it) of a flat uniform beige dielectric, and its maps."""
+    flat = torch.zeros(1, 3, size, size)
+    flat[:, 2] = 1
+    maps = SVBRDF(flat, torch.tensor(UNIFORM_ALBEDO).reshape(1, 3, 1, 1).expand(1, 3, size, size).clone(),
+                  torch.full((1, 1, size, size), 0.5), torch.full((1, 3, size, size), 0.04))
+    # the flash scaled with the distance, as a phone's auto-exposure (and every training photo) has it
+    photo = FlashRenderer(capture_for(setup, fov_degrees)).photo(maps)
+    return (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8), maps
+
+
+def uniform_scores(model, setup: CaptureSetup, size: int = 256) -> dict[str, float]:  # noqa: ANN001
+    """Radial albedo profile (centre ring over the whole mean; 1.0 is de-lit) and chroma error of
+    the uniform surface, the worst over a 45, 60 and 75 degree field of view (1-shot models only)."""
+    if "guide" in model.descriptor.inputs:
+        return {}
+    out = {"uniform_centre": 1.0, "uniform_edge": 1.0, "uniform_chroma": 0.0}
+    for fov in (45.0, 60.0, 75.0):
+        photo, truth = uniform_surface(size, setup, fov)
+        albedo = torch.from_numpy(model.estimate(MaterialRequest.of(photo), JobContext())["albedo"]).permute(2, 0, 1)[None]
+        albedo = srgb_to_linear(albedo)
+        profile = radial_profile(albedo)
+        if abs(profile[0] - 1) > abs(out["uniform_centre"] - 1):
+            out["uniform_centre"] = profile[0]
+        if abs(profile[-1] - 1) > abs(out["uniform_edge"] - 1):
+            out["uniform_edge"] = profile[-1]
+        out["uniform_chroma"] = max(out["uniform_chroma"], float((chroma(albedo) - chroma(truth.diffuse)).norm()))
+    return out
+
+
+def kind_scores(items: list[dict[str, float]], metals: list[bool]) -> dict[str, float]:
+    """Albedo and specular RMSE over metals and over dielectrics, and the dielectrics' albedo
+    chroma error (a metal's near-black albedo has no colour to keep)."""
+    out = {}
+    for kind, wanted in (("metal", True), ("dielectric", False)):
+        chosen = [item for item, metal in zip(items, metals, strict=True) if metal == wanted]
+        for name in ("albedo", "specular") + (("chroma",) if not wanted else ()):
+            out[f"{kind}_{name}"] = sum(item[name] for item in chosen) / max(len(chosen), 1)
+    return out
+
+
+def print_kind_table(rows: dict[str, dict[str, float]]) -> None:
+    """Metal vs dielectric columns of every row."""
+    columns = ("metal_albedo", "metal_specular", "dielectric_albedo", "dielectric_specular", "dielectric_chroma")
+    print(f"{'split by kind':28s}" + "".join(f"{c:>20s}" for c in columns))
+    for name, row in rows.items():
+        print(f"{name:28s}" + "".join(f"{row[c]:20.4f}" for c in columns))
+    uniform = ("uniform_centre", "uniform_edge", "uniform_chroma")
+    print(f"{'uniform beige surface':28s}" + "".join(f"{c:>20s}" for c in uniform))
+    for name, row in rows.items():
+        if "uniform_centre" in row:
+            print(f"{name:28s}" + "".join(f"{row[c]:20.4f}" for c in uniform))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import torch
 
 from texforge.server.contract import JobContext, MaterialRequest
 from texforge.server.material.exemplars import STRIP_MAPS, decode_strip_maps, encode_strip_maps, read_strip
+from texforge.server.material.metrics import chroma
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
 from texforge.server.material.procedural import _guide_radiance
 from texforge.server.material.render import SVBRDF, CaptureSetup, decode_maps, expose, render_point_light
@@ -32,6 +33,8 @@ from texforge.server.weight_files import shipped_material_files
 
 MAPS = STRIP_MAPS
 """The scored maps; every table keys them in the strips' encoding."""
+SCORES = (*MAPS, "render", "chroma")
+"""What ``scores`` reports: per-map RMSE, the novel-light render RMSE, the albedo's chroma error."""
 
 
 def load_strip(path: Path) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -66,8 +69,10 @@ def guide_for(truth: SVBRDF, setup: CaptureSetup) -> np.ndarray:
 
 
 def scores(predicted: dict[str, torch.Tensor], truth: dict[str, torch.Tensor], setup: CaptureSetup) -> dict[str, float]:
-    """Per-map RMSE and novel-light render RMSE."""
+    """Per-map RMSE, novel-light render RMSE and the albedo chroma error (distance of the mean
+    chromaticities, linear)."""
     out = {name: float(((predicted[name] - truth[name]) ** 2).mean().sqrt()) for name in MAPS}
+    out["chroma"] = float((chroma(predicted["albedo"]) - chroma(truth["albedo"])).norm())
     a = novel_light_photo(to_svbrdf(predicted), setup)
     b = novel_light_photo(to_svbrdf(truth), setup)
     out["render"] = float(((a - b) ** 2).mean().sqrt())
@@ -75,9 +80,10 @@ def scores(predicted: dict[str, torch.Tensor], truth: dict[str, torch.Tensor], s
 
 
 def evaluate(model, strips, setup: CaptureSetup, refine: int,  # noqa: ANN001
-             per_strip: bool = False) -> tuple[dict[str, float], float]:
-    """Mean scores over strips and seconds per strip (each strip's scores printed if `per_strip`)."""
-    totals = {name: 0.0 for name in (*MAPS, "render")}
+             per_strip: bool = False, per_sample: list[dict[str, float]] | None = None) -> tuple[dict[str, float], float]:
+    """Mean scores over strips and seconds per strip (each strip's scores printed if `per_strip`,
+    appended to ``per_sample`` when given)."""
+    totals = {name: 0.0 for name in SCORES}
     started = time.perf_counter()
     for index, (photo, truth) in enumerate(strips):
         flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
@@ -86,6 +92,8 @@ def evaluate(model, strips, setup: CaptureSetup, refine: int,  # noqa: ANN001
         request = MaterialRequest.of(flash, guide=guide, size=photo.shape[-1], refine_steps=refine, guide_aligned=guide is not None)
         predicted = arrays_to_encoded(model.estimate(request, JobContext()))
         strip_scores = scores(predicted, truth, setup)
+        if per_sample is not None:
+            per_sample.append(strip_scores)
         if per_strip:
             print(f"  {model.descriptor.name} strip {index}: "
                   + " ".join(f"{k}={v:.3f}" for k, v in strip_scores.items()))
@@ -94,13 +102,16 @@ def evaluate(model, strips, setup: CaptureSetup, refine: int,  # noqa: ANN001
     return totals, (time.perf_counter() - started) / len(strips)
 
 
-def mean_map_scores(strips, setup: CaptureSetup) -> dict[str, float]:  # noqa: ANN001
+def mean_map_scores(strips, setup: CaptureSetup, per_sample: list[dict[str, float]] | None = None) -> dict[str, float]:  # noqa: ANN001
     """Scores of the baseline predicting every map's mean over the evaluated set."""
     means = {name: torch.stack([t[name].mean(dim=(2, 3)) for _, t in strips]).mean(0) for name in MAPS}
-    totals = {name: 0.0 for name in (*MAPS, "render")}
+    totals = {name: 0.0 for name in SCORES}
     for _, truth in strips:
         predicted = {name: means[name][:, :, None, None].expand_as(truth[name]) for name in MAPS}
-        for name, value in scores(predicted, truth, setup).items():
+        row = scores(predicted, truth, setup)
+        if per_sample is not None:
+            per_sample.append(row)
+        for name, value in row.items():
             totals[name] += value / len(strips)
     return totals
 

@@ -5,7 +5,9 @@ photo's camera and light position (cm) and the sample's width ``im_size`` (cm). 
 predicts maps from photo ``--input`` through the public ``MaterialModel.estimate`` path; the
 maps are rendered with every other photo's camera and light, a per-photo exposure gain is
 fitted (least squares on linear values, the light's power being unknown), and the RMSE of the
-display-encoded renders against the photos is reported at ``--size`` pixels. With
+display-encoded renders against the photos is reported at ``--size`` pixels, next to the same
+maps made constant (each map its mean, normals flat) and, with ``--upsampled-from N``, to the
+maps predicted from the photo at N px and upsampled to ``--size`` (what detail is worth). With
 ``--known-fov`` each model also runs with the input photo's real field of view (from its camera
 height and the sample width) in the request, as a user who knows the lens would send it.
 
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from texforge.server.contract import JobContext, MaterialRequest
@@ -50,6 +53,19 @@ def predict(model, photo: torch.Tensor, refine: int, fov_degrees: float | None =
     return decode_maps(t("normal"), t("albedo"), t("roughness"), t("specular"))
 
 
+def upsampled(maps: SVBRDF, size: int) -> SVBRDF:
+    """``maps`` brought to ``size`` px bilinearly, normals re-normalised."""
+    up = maps.map(lambda t: F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False))
+    return SVBRDF(F.normalize(up.normal, dim=1), up.diffuse, up.roughness, up.specular)
+
+
+def constant(maps: SVBRDF) -> SVBRDF:
+    """Each map replaced by its mean, normals flat: what the maps' spatial variation is worth."""
+    flat = torch.zeros_like(maps.normal)
+    flat[:, 2] = 1
+    return SVBRDF(flat, *(t.mean(dim=(2, 3), keepdim=True).expand_as(t) for t in (maps.diffuse, maps.roughness, maps.specular)))
+
+
 def relight_error(maps: SVBRDF, target: torch.Tensor, light: list[float], camera: list[float],
                   sample_size: float) -> float:
     """Display-space RMSE after fitting one exposure gain."""
@@ -68,6 +84,8 @@ def main() -> int:
     parser.add_argument("--refine", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--weights", type=Path, nargs="*", default=None, help="model files (default: shipped)")
+    parser.add_argument("--upsampled-from", type=int, default=0,
+                        help="also score maps predicted from the photo at N px and upsampled to --size")
     parser.add_argument("--known-fov", action="store_true",
                         help="also run every model with the input photo's real field of view in the request")
     args = parser.parse_args()
@@ -83,13 +101,18 @@ def main() -> int:
         fovs = [None, known_fov] if args.known_fov else [None]
         for fov, refine in itertools.product(fovs, sorted({0, args.refine})):
             maps = predict(model, photos[args.input], refine, fov)
-            errors = [relight_error(maps, photos[i], meta["light_pos"][i], meta["camera_pos"][i], meta["im_size"])
-                      for i in range(len(photos)) if i != args.input]
             name = model.descriptor.name + (f"+refine{refine}" if refine else "") + (f"@fov{fov:.0f}" if fov else "")
-            results[name] = float(np.mean(errors))
-            print(f"{name:28s} mean RMSE over {len(errors)} novel views: {results[name]:.4f}  "
-                  f"per view: {' '.join(f'{e:.3f}' for e in errors)}")
-    fields = " ".join(f"{k.replace('+', '_').replace('@', '_')}={v:.4f}" for k, v in results.items())
+            variants = {name: maps, f"{name}/constant": constant(maps)}
+            if args.upsampled_from:
+                small = F.interpolate(photos[args.input], size=(args.upsampled_from,) * 2, mode="area")
+                variants[f"{name}/from{args.upsampled_from}"] = upsampled(predict(model, small, refine, fov), args.size)
+            for label, candidate in variants.items():
+                errors = [relight_error(candidate, photos[i], meta["light_pos"][i], meta["camera_pos"][i],
+                                        meta["im_size"]) for i in range(len(photos)) if i != args.input]
+                results[label] = float(np.mean(errors))
+                print(f"{label:36s} mean RMSE over {len(errors)} novel views: {results[label]:.4f}  "
+                      f"per view: {' '.join(f'{e:.3f}' for e in errors)}", flush=True)
+    fields = " ".join(f"{k.replace('+', '_').replace('@', '_').replace('/', '.')}={v:.4f}" for k, v in results.items())
     print(f"RESULT input={args.input} size={args.size} {fields}")
     return 0
 

@@ -1,7 +1,9 @@
 """Render docs/blender_material_preview.png: a sphere with a material built by the extension.
 
-Run with a Python that has bpy 5.0.1:  .venv-blender/bin/python packaging/render_preview.py
-It builds the extension (linux-x64, cp311), installs it into a throw-away Blender user folder,
+Build the extension first, then render with a Python that has bpy 5.0.1:
+    .venv/bin/python packaging/build.py --platform linux-x64 --python 3.11 --output-dir dist --no-validate
+    .venv-blender/bin/python packaging/render_preview.py dist/texforge-<version>.zip
+It installs the extension into a throw-away Blender user folder,
 feeds procedural tile maps (albedo, specular, normal, roughness, as the server returns them)
 through the add-on's own material code (plan, specular conversion, images, nodes), and renders
 with Cycles on the CPU.
@@ -25,9 +27,6 @@ for variable, folder in (("BLENDER_USER_RESOURCES", "blender"), ("XDG_CONFIG_HOM
 
 import bpy  # noqa: E402
 import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(REPO / "packaging"))
-import build  # noqa: E402
 
 log = logging.getLogger("texforge.preview")
 
@@ -55,10 +54,10 @@ def tile_maps(size: int = 512, tiles: int = 4) -> dict[str, np.ndarray]:
             "roughness": roughness[..., None].astype(np.float32)}
 
 
-def install_extension() -> object:
-    zips = build.build(["linux-x64"], ["3.11"], SCRATCH / "dist", split=False)
+def install_extension(zip_path: Path) -> object:
+    """Install the built extension as a user would (Install from Disk) and import it."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    bpy.ops.extensions.package_install_files(filepath=str(zips[0]), repo="user_default", enable_on_install=True)
+    bpy.ops.extensions.package_install_files(filepath=str(zip_path), repo="user_default", enable_on_install=True)
     import importlib
     return importlib.import_module("bl_ext.user_default.texforge")
 
@@ -91,11 +90,13 @@ def render(path: Path) -> None:
 
 
 def main() -> int:
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: render_preview.py EXTENSION_ZIP (built by packaging/build.py)")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    addon = install_extension()
+    addon = install_extension(Path(sys.argv[1]))
     sphere = stage_scene()
-    request = addon.material.MaterialRequest("ceramic_tiles", "", 0, 0, True, sphere.name)
-    log.info("%s", addon.material.apply_material_maps(request, tile_maps()))
+    order = addon.material.MaterialOrder("ceramic_tiles", addon.protocol.MaterialArgs(tileable=True), sphere.name)
+    log.info("%s", addon.material.apply_material_maps(order, tile_maps()))
     sphere.active_material.node_tree.nodes["Mapping"].inputs["Scale"].default_value = (2.0, 1.0, 1.0)
     OUTPUT.parent.mkdir(exist_ok=True)
     render(OUTPUT)

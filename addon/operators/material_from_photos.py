@@ -45,7 +45,7 @@ class TEXFORGE_OT_material_from_photos(MaterialSettings, bpy.types.Operator):
     bl_options = {'REGISTER', 'UNDO'}
 
     flash_path: bpy.props.StringProperty(name="Flash photo", subtype='FILE_PATH',
-                                         description="Photo of a flat surface lit by the camera's flash")
+                                         description=material.FLASH_PHOTO_TIPS)
     guide_path: bpy.props.StringProperty(name="Guide photo", subtype='FILE_PATH',
                                          description="Optional photo of the same surface without flash (2-shot)")
     guide_aligned: bpy.props.BoolProperty(name="Guide aligned (tripod)", default=False,

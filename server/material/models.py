@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..contract import JobContext, MaterialRequest, ModelDescriptor
+from .detail import PHOTO_DETAIL, DetailGains
 from .heuristic import heuristic_svbrdf
 from .imaging import fit_longer_side, resize
 from .network import MaterialNet
@@ -36,6 +37,7 @@ class _EstimatorBase:
     capture: CaptureSetup
     working_side: int = WORKING_SIDE
     upsampling: str = "bilinear"
+    detail: DetailGains = PHOTO_DETAIL
 
     def estimate(self, request: MaterialRequest, context: JobContext) -> dict[str, np.ndarray]:
         """Maps keyed by MATERIAL_MAPS, float32 H x W x C in [0, 1] (the contract's conventions)."""

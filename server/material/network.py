@@ -173,9 +173,11 @@ class MaterialNet(nn.Module):
 
 
 def load_grown_state(net: MaterialNet, source: MaterialNet) -> None:
-    """Copy ``source``'s weights into ``net``, whose head may take extra (photo) inputs.
+    """Copy ``source``'s weights into ``net``, whose head may take extra (photo) inputs and whose
+    stem may take a guide photo ``source`` had none of (1-shot -> 2-shot).
 
-    The extra head inputs start at zero weight, so the grown net computes what ``source`` did.
+    Every extra input starts at zero weight, so the grown net computes what ``source`` did from
+    the flash photo, whatever the guide; training then teaches it to use the guide.
     """
     target = net.state_dict()
     for name, tensor in source.state_dict().items():
@@ -183,13 +185,27 @@ def load_grown_state(net: MaterialNet, source: MaterialNet) -> None:
             raise ValueError(f"cannot grow from a net with parameter {name!r} that this one lacks")
         if target[name].shape == tensor.shape:
             target[name] = tensor.clone()
-        elif name == "head.weight" and target[name].shape[1] > tensor.shape[1]:
-            grown = torch.zeros_like(target[name])
-            grown[:, :tensor.shape[1]] = tensor
-            target[name] = grown
+        elif name in ("head.weight", "stem.weight") and target[name].shape[1] > tensor.shape[1] \
+                and target[name].shape[0] == tensor.shape[0] and target[name].shape[2:] == tensor.shape[2:]:
+            target[name] = _with_zero_inputs(tensor, target[name], name == "head.weight", source.config, net.config)
         else:
             raise ValueError(f"{name}: shape {tuple(tensor.shape)} does not fit {tuple(target[name].shape)}")
     net.load_state_dict(target)
+
+
+def _with_zero_inputs(weight: torch.Tensor, like: torch.Tensor, head: bool, source: NetworkConfig,
+                      grown: NetworkConfig) -> torch.Tensor:
+    """``weight`` placed in a zero tensor shaped ``like``: the stem's photo channels come first
+    and the guide after them; the head's inputs are the features, then the photo skip's channels."""
+    out = torch.zeros_like(like)
+    if not head:
+        out[:, :weight.shape[1]] = weight
+        return out
+    features = weight.shape[1] - (source.in_channels if source.photo_skip else 0)
+    out[:, :features] = weight[:, :features]
+    if source.photo_skip:
+        out[:, features:features + source.in_channels] = weight[:, features:]
+    return out
 
 
 def maps_from_raw(raw: torch.Tensor) -> SVBRDF:

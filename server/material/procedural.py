@@ -3,7 +3,8 @@
 A material is a height field built from one or two structural patterns (fBm noise, Voronoi
 cells, tiles and bricks, planks, scratches, grunge) blended by masks, with albedo, specular and
 roughness correlated with that structure (mortar darker and rougher, scratches brighter and
-smoother, metals with coloured F0 and no diffuse). ``render_capture`` turns maps into the
+smoother, metals with coloured F0 and no diffuse); materials of 512 px and more also get fine
+grain in every map (``MICRO_DETAIL_MIN_SIDE``). ``render_capture`` turns maps into the
 training inputs: a flash photo with random field of view, flash jitter, white balance,
 exposure and noise, and a no-flash guide photo under random ambient light.
 
@@ -234,6 +235,11 @@ METAL_SHARE = 0.25
 
 def random_material(size: int, g: torch.Generator, metal_share: float = METAL_SHARE) -> SVBRDF:
     """One random SVBRDF of ``size`` x ``size`` pixels (batch of 1); a metal with ``metal_share``."""
+    return random_material_and_kind(size, g, metal_share)[0]
+
+
+def random_material_and_kind(size: int, g: torch.Generator, metal_share: float = METAL_SHARE) -> tuple[SVBRDF, bool]:
+    """``random_material``'s material and whether it is a metal."""
     structure = make_structure(PATTERNS[_choice(g, len(PATTERNS))], size, g)
     if _uniform(g, 0, 1) < 0.5:  # layered blend with a second pattern
         other = make_structure(PATTERNS[_choice(g, len(PATTERNS))], size, g)
@@ -253,7 +259,46 @@ def random_material(size: int, g: torch.Generator, metal_share: float = METAL_SH
 
     metal = _uniform(g, 0, 1) < metal_share
     diffuse, specular, roughness = _reflectance(structure, detail, scratch, grunge, metal, g)
-    return SVBRDF(normal, diffuse[None], roughness[None, None], specular[None])
+    material = SVBRDF(normal, diffuse[None], roughness[None, None], specular[None])
+    if size >= MICRO_DETAIL_MIN_SIDE:  # drawn last, so smaller materials are exactly what they were
+        material = _with_micro_detail(material, height, strength, g)
+    return material, metal
+
+
+MICRO_DETAIL_MIN_SIDE = 512
+"""Materials this size or larger get fine grain (value noise of 128+ cells, at least 4 px a
+cell): detail a photo of that size shows and a 192 px estimate cannot hold. Smaller ones, every
+training crop included, would only alias it."""
+
+
+def micro_noise(size: int, g: torch.Generator) -> torch.Tensor:
+    """Zero-mean, unit-deviation grain ``(H, W)``: value-noise octaves of 128 cells and finer, down to 4 px a cell."""
+    coords = pattern_coordinates(size, g, 1.0)
+    total, cells, amplitude = torch.zeros(size, size), 128, 1.0
+    while cells <= size // 4:
+        total = total + amplitude * periodic_noise(coords, g, cells)
+        cells, amplitude = cells * 2, amplitude * 0.7
+    return (total - total.mean()) / total.std().clamp_min(1e-6)
+
+
+def _with_micro_detail(material: SVBRDF, height: torch.Tensor, strength: float, g: torch.Generator) -> SVBRDF:
+    """``material`` with fine grain in albedo, specular, roughness and relief.
+
+    One grain drives the reflectance; the relief's grain shares it with a random correlation
+    (dark reads as low, as in pores and grooves, from not at all to fully) and random strength,
+    so a photo's fine band is sometimes colour, sometimes relief, mostly both.
+    """
+    size = height.shape[-1]
+    colour_grain, relief_own = micro_noise(size, g), micro_noise(size, g)
+    colour_amount = _uniform(g, 0.0, 0.35)
+    correlation = _uniform(g, 0.0, 1.0)
+    relief = correlation * colour_grain + math.sqrt(1 - correlation ** 2) * relief_own
+    relief_amount = _uniform(g, 0.0, 0.03)
+    normal = height_to_normal((height + relief_amount * relief)[None, None], strength)
+    shade = (colour_amount * colour_grain).exp()[None, None]
+    roughness = material.roughness + _uniform(g, -0.08, 0.08) * colour_grain[None, None]
+    return SVBRDF(normal, (material.diffuse * shade).clamp(0, 1), roughness.clamp(0.05, 1),
+                  (material.specular * shade).clamp(0, 1))
 
 
 def _reflectance(structure: Structure, detail: torch.Tensor, scratch: torch.Tensor,
@@ -287,6 +332,26 @@ def _reflectance(structure: Structure, detail: torch.Tensor, scratch: torch.Tens
     return diffuse.clamp(0, 1), specular.clamp(0, 1), roughness.clamp(0.05, 1)
 
 
+def plain_material(size: int, g: torch.Generator, metal_share: float = METAL_SHARE) -> SVBRDF:
+    """A nearly uniform surface (paint, plaster, sheet metal): one colour, one roughness, faint
+    low-frequency variation and no structure. Patterned materials never show a network a flash
+    falloff over a constant albedo; these teach it that such a photo is a constant albedo."""
+    coords = pattern_coordinates(size, g, 1.0)
+    wobble = fbm(coords, g, 2, 3) - 0.5
+    colour = _random_colour(g, _uniform(g, 0.0, 0.8)) * _uniform(g, 0.05, 0.9)
+    shade = (1 + _uniform(g, 0.0, 0.1) * wobble)[None]
+    roughness = (_uniform(g, 0.1, 0.9) + _uniform(g, 0.0, 0.05) * wobble).clamp(0.05, 1)[None, None]
+    relief = height_to_normal(wobble[None, None], _uniform(g, 0.0, 2.0) * size / 256)
+    if _uniform(g, 0, 1) < metal_share:
+        tint = _random_colour(g, _uniform(g, 0.0, 1.0))
+        specular = (tint / tint.max().clamp_min(1e-3) * _uniform(g, 0.3, 1.0))[:, None, None] * shade
+        diffuse = torch.zeros(3, size, size)
+    else:
+        specular = torch.full((3, size, size), _uniform(g, 0.02, 0.06))
+        diffuse = colour[:, None, None] * shade
+    return SVBRDF(relief, diffuse.clamp(0, 1)[None], roughness, specular.clamp(0, 1)[None])
+
+
 def generate_batch(batch: int, size: int, seed: int, metal_share: float = METAL_SHARE) -> SVBRDF:
     """``batch`` random materials from ``seed``; material i depends only on (seed, i)."""
     return SVBRDF.from_stacked(torch.cat([batch_material(seed, index, size, metal_share).stacked()
@@ -295,7 +360,12 @@ def generate_batch(batch: int, size: int, seed: int, metal_share: float = METAL_
 
 def batch_material(seed: int, index: int, size: int, metal_share: float = METAL_SHARE) -> SVBRDF:
     """Material ``index`` of ``generate_batch(..., seed, ...)``, without generating the others."""
-    return random_material(size, torch.Generator().manual_seed(seed * 1_000_003 + index), metal_share)
+    return batch_material_and_kind(seed, index, size, metal_share)[0]
+
+
+def batch_material_and_kind(seed: int, index: int, size: int, metal_share: float = METAL_SHARE) -> tuple[SVBRDF, bool]:
+    """``batch_material``'s material and whether it is a metal."""
+    return random_material_and_kind(size, torch.Generator().manual_seed(seed * 1_000_003 + index), metal_share)
 
 
 # ---------------------------------------------------------------------------------------------

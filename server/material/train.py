@@ -29,7 +29,7 @@ from ..training.state import TrainingState
 from .exemplars import decode_strip_maps, encode_strip_maps, load_exemplar, random_exemplar_crop, read_strip
 from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
 from .network import MaterialNet, NetworkConfig, load_grown_state
-from .procedural import METAL_SHARE, CaptureJitter, batch_material, generate_batch, render_capture
+from .procedural import METAL_SHARE, CaptureJitter, batch_material, generate_batch, plain_material, render_capture
 from .render import SVBRDF, CaptureSetup
 from .weights import TRAINING_CROP_SIZE, load_model, save_model
 
@@ -53,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of each batch drawn from --exemplars instead of the procedural generator")
     parser.add_argument("--metal-share", type=float, default=METAL_SHARE,
                         help="probability that a procedural material is a metal")
+    parser.add_argument("--plain-share", type=float, default=0.0,
+                        help="share of each batch drawn as nearly uniform surfaces (procedural.plain_material)")
     parser.add_argument("--val", type=Path, default=None, help="folder of Deschaintre sample_*.png strips")
     parser.add_argument("--render-weight", type=float, default=1.0, help="weight of the rendering loss")
     parser.add_argument("--renders", type=int, default=4, help="random renders per step in the rendering loss")
@@ -81,6 +83,8 @@ class MaterialTrainConfig:
     exemplars: tuple[Path, ...]
     exemplar_fraction: float
     metal_share: float
+    plain_share: float
+    """Share of batch items that are nearly uniform surfaces."""
     val: Path | None
     """Folder of Deschaintre strips to validate on (1-shot only)."""
     render_weight: float
@@ -95,9 +99,11 @@ class MaterialTrainConfig:
         network = NetworkConfig(in_channels=3 * args.shots, base_channels=args.base_channels,
                                 max_channels=args.max_channels, depth=args.depth, global_dim=args.global_dim,
                                 photo_skip=int(args.photo_skip))
+        if not 0.0 <= args.plain_share <= 1.0:
+            raise ValueError(f"--plain-share must lie in [0, 1], got {args.plain_share:g}")
         return cls(RunConfig.from_namespace(args), args.shots, network, args.map_loss, tuple(args.exemplars),
-                   args.exemplar_fraction, args.metal_share, args.val, args.render_weight, args.renders,
-                   capture_jitter(args), args.device)
+                   args.exemplar_fraction, args.metal_share, args.plain_share, args.val, args.render_weight,
+                   args.renders, capture_jitter(args), args.device)
 
 
 def training_batch(config: MaterialTrainConfig, step: int, setup: CaptureSetup,
@@ -110,6 +116,8 @@ def training_batch(config: MaterialTrainConfig, step: int, setup: CaptureSetup,
         maps = _mixed_batch(config, seed, exemplars, g)
     else:
         maps = generate_batch(config.run.batch, config.run.crop, seed, config.metal_share)
+    if config.plain_share > 0:
+        maps = _with_plain_items(config, seed, maps)
     flash, guide = render_capture(maps, g, setup, config.jitter)
     photos = flash if config.shots == 1 else torch.cat([flash, guide], dim=1)
     return photos, maps
@@ -139,6 +147,19 @@ def _mixed_batch(config: MaterialTrainConfig, seed: int, exemplars: list[SVBRDF]
         else:
             items.append(batch_material(seed, index, config.run.crop, config.metal_share))
     return SVBRDF.from_stacked(torch.cat([item.stacked() for item in items], dim=0))
+
+
+def _with_plain_items(config: MaterialTrainConfig, seed: int, maps: SVBRDF) -> SVBRDF:
+    """``maps`` with each item replaced by a plain surface with probability ``--plain-share``.
+
+    Drawn from a generator of their own, so the other items are those of a run without plain ones.
+    """
+    g = torch.Generator().manual_seed(seed * 31 + 17)
+    stacked = maps.stacked().clone()
+    for index in range(stacked.shape[0]):
+        if float(torch.rand((), generator=g)) < config.plain_share:
+            stacked[index:index + 1] = plain_material(config.run.crop, g, config.metal_share).stacked()
+    return SVBRDF.from_stacked(stacked)
 
 
 def training_loss(net: MaterialNet, photos: torch.Tensor, maps: SVBRDF, config: MaterialTrainConfig,
@@ -264,6 +285,8 @@ def _data_description(config: MaterialTrainConfig) -> str:
     run, jitter = config.run, config.jitter
     data = (f"procedural generator (texforge.server.material.procedural), seed {run.seed}, "
             f"{run.crop}px crops, batch {run.batch}, metal share {config.metal_share:g}")
+    if config.plain_share:
+        data += f", {config.plain_share:.0%} plain surfaces"
     data += (f"; photos at exposure {jitter.exposure[0]:g}-{jitter.exposure[1]:g}, "
              f"roughness curve r^p with p {jitter.roughness_curve[0]:g}-{jitter.roughness_curve[1]:g}")
     if config.exemplars:

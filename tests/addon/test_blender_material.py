@@ -60,6 +60,9 @@ def test_material_from_a_flash_photo_end_to_end(outcome: dict[str, Any]) -> None
     assert facts["name"] == "oak_flash"
     assert_wired_material(facts)
     assert not facts["photo_left_behind"]
+    # both flash-photo fields tell how to shoot one, in the README's words
+    for tooltip in facts["flash_tooltips"]:
+        assert "flash" in tooltip and "parallel" in tooltip and "tripod" in tooltip
 
 
 def test_guide_declared_aligned_skips_the_alignment_check(outcome: dict[str, Any]) -> None:

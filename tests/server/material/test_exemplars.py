@@ -20,7 +20,7 @@ from texforge.server.material.exemplars import (
     read_strip,
 )
 from texforge.server.material.network import MaterialNet, NetworkConfig
-from texforge.server.material.pipeline import self_ensemble
+from texforge.server.material.pipeline import EDGE_TRIM, self_ensemble, trim_edges
 from texforge.server.material.procedural import generate_batch, height_to_normal
 from texforge.server.material.render import CaptureSetup, srgb_to_linear
 from texforge.server.material.symmetry import DIHEDRAL, inverse_symmetry, transform_image, transform_normals, transform_svbrdf
@@ -130,7 +130,20 @@ def test_self_ensemble_is_invariant_to_rotating_the_photo() -> None:
         single = self_ensemble(net, photo, (0,))
         ensemble = self_ensemble(net, photo)
         rotated = self_ensemble(net, transform_image(photo, 5))
-    assert torch.allclose(single.diffuse, net(photo).diffuse)
+    assert torch.allclose(single.diffuse, trim_edges(net(photo)).diffuse)
     assert not torch.allclose(ensemble.diffuse, single.diffuse)
     assert torch.allclose(transform_svbrdf(ensemble, 5).stacked(), rotated.stacked(), atol=1e-5)
     assert torch.allclose(ensemble.normal.norm(dim=1), torch.ones(1, 16, 16), atol=1e-5)
+
+
+def test_the_border_rim_of_a_prediction_is_replaced_by_a_mirror_of_the_pixels_inside_it() -> None:
+    torch.manual_seed(0)
+    net = MaterialNet(NetworkConfig(in_channels=3, base_channels=4, max_channels=8, depth=2, global_dim=8)).eval()
+    with torch.no_grad():
+        raw = net(torch.rand(1, 3, 32, 32))
+    trimmed = trim_edges(raw)
+    k = EDGE_TRIM
+    for bare, cut in zip(raw.stacked()[0], trimmed.stacked()[0], strict=True):
+        assert torch.equal(cut[k:-k, k:-k], bare[k:-k, k:-k])
+        assert torch.equal(cut[k - 1, k:-k], bare[k + 1, k:-k])  # row k-1 mirrors row k+1
+        assert torch.equal(cut[k:-k, 0], bare[k:-k, 2 * k])

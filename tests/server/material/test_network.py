@@ -54,3 +54,17 @@ def test_grown_photo_skip_net_starts_equal_then_uses_the_photo() -> None:
 def test_growing_rejects_nets_of_another_shape() -> None:
     with pytest.raises(ValueError, match="does not fit"):
         load_grown_state(_tiny(0), MaterialNet(NetworkConfig(base_channels=8, max_channels=8, depth=2, global_dim=8)))
+
+
+def test_a_one_shot_net_grows_into_a_two_shot_net_that_starts_by_ignoring_the_guide() -> None:
+    torch.manual_seed(0)
+    source = _tiny(1)
+    grown = MaterialNet(NetworkConfig(in_channels=6, base_channels=4, max_channels=8, depth=2, global_dim=8,
+                                      photo_skip=1))
+    load_grown_state(grown, source)
+    flash, guide = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(grown(torch.cat([flash, guide], dim=1)).stacked(), source(flash).stacked(), atol=1e-6)
+        assert torch.allclose(grown(torch.cat([flash, 1 - guide], dim=1)).stacked(), source(flash).stacked(), atol=1e-6)
+        grown.stem.weight[:, 3:] = 0.3  # once the guide is weighted, it matters
+        assert not torch.allclose(grown(torch.cat([flash, guide], dim=1)).diffuse, source(flash).diffuse, atol=1e-3)

@@ -139,3 +139,23 @@ def test_bad_capture_range_is_refused_before_training(tmp_path: Path, option: st
     with pytest.raises(ValueError, match=option):
         train.run(_args(out, 1, 1, False, option, "2", "1"))
     assert not out.exists()
+
+
+def test_plain_share_swaps_in_uniform_surfaces_and_leaves_the_other_items_alone(tmp_path: Path) -> None:
+    setup = train.CaptureSetup()
+    none = train.MaterialTrainConfig.from_namespace(_args(tmp_path / "a.safetensors", 1, 1, False, "--batch", "8"))
+    every = train.MaterialTrainConfig.from_namespace(
+        _args(tmp_path / "a.safetensors", 1, 1, False, "--batch", "8", "--plain-share", "1"))
+    half = train.MaterialTrainConfig.from_namespace(
+        _args(tmp_path / "a.safetensors", 1, 1, False, "--batch", "8", "--plain-share", "0.5"))
+    _, patterned = train.training_batch(none, 3, setup)
+    _, plain = train.training_batch(every, 3, setup)
+    _, mixed = train.training_batch(half, 3, setup)
+    # a plain surface's albedo varies by a few percent at most; the patterned ones by far more
+    spread = plain.diffuse.std(dim=(2, 3)) / plain.diffuse.mean(dim=(2, 3)).clamp_min(1e-3)
+    assert float(spread.max()) < 0.1 < float((patterned.diffuse.std(dim=(2, 3))
+                                              / patterned.diffuse.mean(dim=(2, 3)).clamp_min(1e-3)).max())
+    kept = [torch.equal(a, b) for a, b in zip(mixed.stacked(), patterned.stacked(), strict=True)]
+    assert 0 < sum(kept) < len(kept)
+    with pytest.raises(ValueError, match="--plain-share"):
+        train.MaterialTrainConfig.from_namespace(_args(tmp_path / "a.safetensors", 1, 1, False, "--plain-share", "2"))

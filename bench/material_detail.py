@@ -1,0 +1,156 @@
+"""Full-resolution detail from the photo (``server/material/detail.py``): fit its gains, measure them.
+
+``--fit`` fits the gains by least squares on *tuning* materials of the procedural generator
+(a seed range of their own), photographed at ``--size`` like in training: for every map, the
+part of the ground truth above the working size, against the photo's band as ``detail.py``
+hands it on (for each ``--floors`` x ``--smoothing``; the last pair's gains are scored).
+The bench then scores plain upsampling against the shipped gains (and the fitted ones, with
+``--fit``) on the *held-out* materials of
+``material_generated.py`` through the public ``estimate`` path: per-map RMSE at full resolution
+(the strips' encoding), novel-light render RMSE, and the fine-detail energy (share above 1/8 of
+Nyquist) of predicted vs true albedo and normals. ``--real DIR`` adds real photos (no ground
+truth): the energy share of the photo and of the albedo, and the albedo's border band.
+
+    python bench/material_detail.py [--fit] [--size 1024] [--count 8] [--real /work/shared/data/svbrdf/real_flash]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+
+import numpy as np
+import torch
+from material_generated import held_out_samples
+from material_quality import arrays_to_encoded, scores, to_svbrdf
+from PIL import Image
+
+from texforge.server.contract import JobContext, MaterialRequest
+from texforge.server.material.detail import (
+    BAND_FLOOR,
+    BAND_SMOOTHING,
+    NO_DETAIL,
+    PHOTO_DETAIL,
+    DetailGains,
+    height_slopes,
+    low_band,
+    photo_band,
+)
+from texforge.server.material.imaging import fit_longer_side, luminance
+from texforge.server.material.metrics import border_band, high_band_fraction
+from texforge.server.material.models import NeuralMaterialModel
+from texforge.server.material.render import CaptureSetup
+from texforge.server.weight_files import shipped_material_files
+
+TUNING_SEED = 3_000_000_019
+"""Materials the gains are fitted on: neither a training seed nor the held-out one."""
+
+
+def fit_gains(samples, working_side: int, floor: float, smoothing: float) -> tuple[DetailGains, dict[str, float]]:  # noqa: ANN001
+    """Least-squares gains over ``samples`` (photo, truth in the strips' encoding), and the share of
+    each map's missing band they explain.
+
+    Network-free: the estimate stands in as the truth's own low band at the working size, since
+    no estimate at that size holds anything finer; what is fitted is how much of the truth's band
+    above it the photo's band predicts.
+    """
+    sums = {name: [0.0, 0.0, 0.0] for name in ("albedo", "specular", "roughness", "normal")}
+    pairs: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {name: [] for name in sums}
+    for photo, encoded in samples:
+        truth = to_svbrdf(encoded)
+        work = fit_longer_side(photo.shape[2], photo.shape[3], working_side)
+
+        def missing(t: torch.Tensor, work: tuple[int, int] = work) -> torch.Tensor:
+            return t - low_band(t, work)
+
+        band = photo_band(photo, work, floor, smoothing)
+        band_y = luminance(band)
+        dx, dy = height_slopes(band_y)
+        pairs["albedo"].append((missing(truth.diffuse), low_band(truth.diffuse, work) * band))
+        pairs["specular"].append((missing(truth.specular), low_band(truth.specular, work) * band_y))
+        pairs["roughness"].append((missing(truth.roughness), band_y))
+        pairs["normal"].append((missing(truth.normal[:, :2]),
+                                torch.cat([-dx, -dy], dim=1) * low_band(truth.normal[:, 2:3], work)))
+    gains, explained = {}, {}
+    for name, items in pairs.items():
+        gain = sum(float((m * x).sum()) for m, x in items) / max(sum(float((x * x).sum()) for _, x in items), 1e-12)
+        before = sum(float((m * m).sum()) for m, _ in items)
+        after = sum(float(((m - gain * x) ** 2).sum()) for m, x in items)
+        gains[name], explained[name] = gain, 1 - (after / max(before, 1e-12)) ** 0.5
+    return DetailGains(**gains), explained
+
+
+def score_gains(model: NeuralMaterialModel, gains: DetailGains, samples, setup: CaptureSetup) -> dict[str, float]:  # noqa: ANN001
+    """Mean RMSEs and fine-detail energy shares over ``samples`` with ``gains``."""
+    model.detail = gains
+    totals: dict[str, float] = {}
+    for photo, truth in samples:
+        flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        predicted = arrays_to_encoded(model.estimate(MaterialRequest.of(flash, size=photo.shape[-1]), JobContext()))
+        row = scores(predicted, truth, setup)
+        row["albedo_hf"] = high_band_fraction(predicted["albedo"])
+        row["albedo_hf_true"] = high_band_fraction(truth["albedo"])
+        row["normal_hf"] = high_band_fraction(predicted["normal"][:, :2].norm(dim=1, keepdim=True))
+        row["normal_hf_true"] = high_band_fraction(truth["normal"][:, :2].norm(dim=1, keepdim=True))
+        for name, value in row.items():
+            totals[name] = totals.get(name, 0.0) + value / len(samples)
+    return totals
+
+
+def score_real(model: NeuralMaterialModel, gains: DetailGains, folder: Path) -> dict[str, float]:
+    """Median fine-detail share of photo and albedo, and the albedo's border band, over real photos."""
+    model.detail = gains
+    photo_hf, albedo_hf, borders = [], [], []
+    for path in sorted(folder.glob("*.png")):
+        photo = np.asarray(Image.open(path).convert("RGB"))
+        maps = model.estimate(MaterialRequest.of(photo), JobContext())
+        albedo = torch.from_numpy(maps["albedo"]).permute(2, 0, 1)[None]
+        photo_hf.append(high_band_fraction(torch.from_numpy(photo / 255.0).permute(2, 0, 1)[None].float()))
+        albedo_hf.append(high_band_fraction(albedo))
+        borders.append(border_band(albedo))
+    return {"photo_hf": float(np.median(photo_hf)), "albedo_hf": float(np.median(albedo_hf)),
+            "border_band_min": min(borders), "border_band_max": max(borders), "photos": len(borders)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fit", action="store_true", help="fit the gains on tuning materials first")
+    parser.add_argument("--size", type=int, default=1024)
+    parser.add_argument("--count", type=int, default=8, help="held-out materials scored")
+    parser.add_argument("--fit-count", type=int, default=24, help="tuning materials fitted on")
+    parser.add_argument("--floors", type=float, nargs="+", default=[BAND_FLOOR], help="band floors to fit with")
+    parser.add_argument("--smoothing", type=float, nargs="+", default=[BAND_SMOOTHING], help="band sigmas to fit with")
+    parser.add_argument("--metal-share", type=float, default=0.3)
+    parser.add_argument("--weights", type=Path, default=None, help="1-shot model file (default: shipped)")
+    parser.add_argument("--real", type=Path, default=None, help="folder of real flash photos")
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    setup = CaptureSetup()
+    path = args.weights or next(p for p in shipped_material_files() if "1shot" in p.name)
+    model = NeuralMaterialModel.from_file(path)
+    candidates = {"plain": NO_DETAIL, "shipped": PHOTO_DETAIL}
+    if args.fit:
+        tuning = held_out_samples(args.fit_count, args.size, args.metal_share, setup, seed=TUNING_SEED)
+        for floor, smoothing in itertools.product(args.floors, args.smoothing):
+            fitted, explained = fit_gains(tuning, model.working_side, floor, smoothing)
+            print(f"fit floor={floor:g} smoothing={smoothing:g}: "
+                  + " ".join(f"{k}={v:.4f} (explains {explained[k]:.1%})" for k, v in vars(fitted).items()), flush=True)
+        candidates["fitted"] = fitted
+    held_out = held_out_samples(args.count, args.size, args.metal_share, setup)
+    results: dict[str, float] = {}
+    for name, gains in candidates.items():
+        row = score_gains(model, gains, held_out, setup)
+        if args.real is not None:
+            row.update({f"real_{k}": v for k, v in score_real(model, gains, args.real).items()})
+        print(f"{name:8s} " + " ".join(f"{k}={v:.4f}" for k, v in row.items()), flush=True)
+        results.update({f"{name}.{k}": v for k, v in row.items()})
+    print(f"RESULT size={args.size} count={args.count} "
+          + " ".join(f"{k}={v:.4f}" for k, v in results.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

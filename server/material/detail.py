@@ -1,0 +1,102 @@
+"""Full-resolution detail from the photo itself: the frequencies the estimate cannot hold.
+
+Maps are estimated at the working size (192 px). Everything finer lives in the photo only: in a
+flash photo the fine band is the product of albedo texture, relief shading and specular
+sparkle, while the flash falloff and hotspot are smooth and stay below the band. So the band
+is taken as the photo's log-ratio to its own low-pass at the working size (multiplicative
+detail with the lighting divided out) and handed to each map with a gain:
+
+* albedo ``A * exp(albedo_gain * band_rgb)`` (colour detail kept),
+* specular ``S * exp(specular_gain * band_y)``, roughness ``R + roughness_gain * band_y``,
+* normals tilted by the gradient of a height ``normal_gain * band_y`` (dark reads as low, as in
+  grooves, mortar and pores).
+
+The gains are fitted by least squares on tuning materials of the procedural generator rendered
+at 1024 px (``bench/material_detail.py --fit``, a seed range apart from the held-out one that
+scores them); ``docs/material.md`` ("Full-resolution detail") has the measurements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .imaging import gaussian_blur, luminance, normalize_channels
+from .render import SVBRDF, srgb_to_linear
+
+BAND_FLOOR = 0.2
+"""Linear radiance added before the log-ratio: keeps the sensor noise of dark areas out of the
+band (chosen with the gains on the tuning materials: floors 0.03 / 0.06 / 0.1 / 0.2 explain
+17 / 20 / 23 / 26 % of the albedo band the estimate misses)."""
+BAND_SMOOTHING = 0.8
+"""Gaussian sigma (output pixels) of the band: per-pixel sensor noise is not surface detail."""
+BAND_LIMIT = 1.5
+"""Largest |log-ratio| handed on: clipped highlights and dead pixels stay local blips."""
+
+
+@dataclass(frozen=True)
+class DetailGains:
+    """How much of the photo's fine band each map takes (0 everywhere: plain upsampling)."""
+
+    albedo: float
+    specular: float
+    roughness: float
+    normal: float
+
+
+NO_DETAIL = DetailGains(0.0, 0.0, 0.0, 0.0)
+PHOTO_DETAIL = DetailGains(albedo=0.89, specular=0.0, roughness=0.0, normal=0.21)
+"""The shipped gains: ``bench/material_detail.py --fit`` on 24 tuning materials at 1024 px gave
+albedo 0.89 (explains 26.5 % of the albedo band the estimate misses) and normal 0.21 (0.3 %);
+specular (-0.04) and roughness (0.04) explain under 1.5 % with signs the generator draws at
+random, so they stay off."""
+
+
+def low_band(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """``x`` reduced to ``size`` (area) and brought back (bilinear): what an estimate at ``size`` holds."""
+    small = F.interpolate(x, size=size, mode="area")
+    return F.interpolate(small, size=x.shape[2:], mode="bilinear", align_corners=False)
+
+
+def photo_band(photo: torch.Tensor, working: tuple[int, int], floor: float = BAND_FLOOR,
+               smoothing: float = BAND_SMOOTHING) -> torch.Tensor:
+    """Fine band ``(B, 3, H, W)`` of a display-encoded photo: log of linear radiance over its
+    low band at the working size, per colour channel."""
+    linear = srgb_to_linear(photo.clamp(0, 1)) + floor
+    band = (linear.log() - low_band(linear, working).log()).clamp(-BAND_LIMIT, BAND_LIMIT)
+    return gaussian_blur(band, smoothing)
+
+
+def luminance_band(band: torch.Tensor) -> torch.Tensor:
+    """The band of the photo's luminance, one channel (log-ratios mix like the radiances do, to first order)."""
+    return luminance(band)
+
+
+def height_slopes(height: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(dh/dx, dh/dy) per pixel of ``(B, 1, H, W)``, +y up (row 0 is the top), central differences."""
+    padded = F.pad(height, (1, 1, 1, 1), mode="replicate")
+    dx = (padded[:, :, 1:-1, 2:] - padded[:, :, 1:-1, :-2]) / 2
+    dy = (padded[:, :, :-2, 1:-1] - padded[:, :, 2:, 1:-1]) / 2
+    return dx, dy
+
+
+def tilt_normals(normal: torch.Tensor, height: torch.Tensor) -> torch.Tensor:
+    """Unit normals of ``normal`` with the relief of ``height`` (pixel units) added."""
+    dx, dy = height_slopes(height)
+    tilted = torch.cat([normal[:, :1] - dx * normal[:, 2:3], normal[:, 1:2] - dy * normal[:, 2:3], normal[:, 2:3]], dim=1)
+    return normalize_channels(tilted)
+
+
+def add_photo_detail(svbrdf: SVBRDF, photo: torch.Tensor, working: tuple[int, int], gains: DetailGains) -> SVBRDF:
+    """``svbrdf`` (already at ``photo``'s size) with the photo's band above ``working`` added."""
+    if gains == NO_DETAIL or tuple(photo.shape[2:]) == tuple(working):
+        return svbrdf
+    band = photo_band(photo, working)
+    band_y = luminance_band(band)
+    diffuse = (svbrdf.diffuse * (gains.albedo * band).exp()).clamp(0, 1)
+    specular = (svbrdf.specular * (gains.specular * band_y).exp()).clamp(0, 1)
+    roughness = (svbrdf.roughness + gains.roughness * band_y).clamp(0.02, 1)
+    normal = tilt_normals(svbrdf.normal, gains.normal * band_y) if gains.normal else svbrdf.normal
+    return SVBRDF(normal, diffuse, roughness, specular)
