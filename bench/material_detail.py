@@ -9,7 +9,8 @@ The bench then scores plain upsampling against the shipped gains (and the fitted
 ``material_generated.py`` through the public ``estimate`` path: per-map RMSE at full resolution
 (the strips' encoding), novel-light render RMSE, and the fine-detail energy (share above 1/8 of
 Nyquist) of predicted vs true albedo and normals. ``--real DIR`` adds real photos (no ground
-truth): the energy share of the photo and of the albedo, and the albedo's border band.
+truth): how much of the photo's fine-detail energy share the albedo keeps (median, and the lowest
+among photos of 1024 px and more), and the albedo's border band.
 
     python bench/material_detail.py [--fit] [--size 1024] [--count 8] [--real /work/shared/data/svbrdf/real_flash]
 """
@@ -99,18 +100,22 @@ def score_gains(model: NeuralMaterialModel, gains: DetailGains, samples, setup: 
 
 
 def score_real(model: NeuralMaterialModel, gains: DetailGains, folder: Path) -> dict[str, float]:
-    """Median fine-detail share of photo and albedo, and the albedo's border band, over real photos."""
+    """Over real photos: the median share of fine-detail energy kept by the albedo (its share over
+    the photo's), the lowest such ratio among photos of 1024 px and more, and the albedo's border band."""
     model.detail = gains
-    photo_hf, albedo_hf, borders = [], [], []
+    ratios, large, borders = [], [], []
     for path in sorted(folder.glob("*.png")):
         photo = np.asarray(Image.open(path).convert("RGB"))
         maps = model.estimate(MaterialRequest.of(photo), JobContext())
         albedo = torch.from_numpy(maps["albedo"]).permute(2, 0, 1)[None]
-        photo_hf.append(high_band_fraction(torch.from_numpy(photo / 255.0).permute(2, 0, 1)[None].float()))
-        albedo_hf.append(high_band_fraction(albedo))
+        ratio = high_band_fraction(albedo) / high_band_fraction(torch.from_numpy(photo / 255.0).permute(2, 0, 1)[None].float())
+        ratios.append(ratio)
+        if max(photo.shape[:2]) >= 1024:
+            large.append(ratio)
         borders.append(border_band(albedo))
-    return {"photo_hf": float(np.median(photo_hf)), "albedo_hf": float(np.median(albedo_hf)),
-            "border_band_min": min(borders), "border_band_max": max(borders), "photos": len(borders)}
+    return {"hf_kept_median": float(np.median(ratios)), "hf_kept_1024_min": min(large, default=float("nan")),
+            "border_band_min": min(borders), "border_band_max": max(borders), "photos": len(borders),
+            "photos_1024": len(large)}
 
 
 def main() -> int:

@@ -26,10 +26,10 @@ import torch.nn.functional as F
 from .imaging import gaussian_blur, luminance, normalize_channels
 from .render import SVBRDF, srgb_to_linear
 
-BAND_FLOOR = 0.2
+BAND_FLOOR = 0.4
 """Linear radiance added before the log-ratio: keeps the sensor noise of dark areas out of the
-band (chosen with the gains on the tuning materials: floors 0.03 / 0.06 / 0.1 / 0.2 explain
-17 / 20 / 23 / 26 % of the albedo band the estimate misses)."""
+band (chosen with the gains on the tuning materials: floors 0.03 / 0.06 / 0.1 / 0.2 / 0.4 explain
+17 / 20 / 23 / 27 / 30 % of the albedo band the estimate misses, at sigma 0.8)."""
 BAND_SMOOTHING = 0.8
 """Gaussian sigma (output pixels) of the band: per-pixel sensor noise is not surface detail."""
 BAND_LIMIT = 1.5
@@ -47,11 +47,11 @@ class DetailGains:
 
 
 NO_DETAIL = DetailGains(0.0, 0.0, 0.0, 0.0)
-PHOTO_DETAIL = DetailGains(albedo=0.89, specular=0.0, roughness=0.0, normal=0.21)
-"""The shipped gains: ``bench/material_detail.py --fit`` on 24 tuning materials at 1024 px gave
-albedo 0.89 (explains 26.5 % of the albedo band the estimate misses) and normal 0.21 (0.3 %);
-specular (-0.04) and roughness (0.04) explain under 1.5 % with signs the generator draws at
-random, so they stay off."""
+PHOTO_DETAIL = DetailGains(albedo=1.29, specular=0.0, roughness=0.0, normal=0.30)
+"""The shipped gains: ``bench/material_detail.py --fit --floors 0.4`` on 24 tuning materials at
+1024 px gave albedo 1.29 (explains 29.8 % of the albedo band the estimate misses) and normal 0.30
+(0.3 %); specular (-0.04) and roughness (0.06) explain under 1.5 % with signs the generator draws
+at random, so they stay off."""
 
 
 def low_band(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
