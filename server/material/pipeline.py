@@ -5,7 +5,9 @@ the estimator runs on the photo resized so its longer side is ``working_side`` (
 refinement runs there too. The maps are then brought to the output size (``args.size``, else the
 photo's own size, at most ``MAX_OUTPUT_SIDE``) by bilinear upsampling: a guided filter on the
 photo's luminance measured no better (within 0.002 RMSE) and costs more; it stays available as
-``upsampling = "guided"``. Optional tileable output blends each map with its half-period shift.
+``upsampling = "guided"``. What the working size cannot hold comes from the photo itself
+(``detail.add_photo_detail``, the estimator's ``detail`` gains). Optional tileable output blends
+each map with its half-period shift.
 """
 
 from __future__ import annotations
