@@ -89,7 +89,7 @@ def from_photo() -> dict[str, Any]:
     write_flash_photo(flash)
     # a known field of view travels with the request (the server rejects one outside 5..120)
     bpy.ops.texforge.material_from_photos(flash_path=flash, size=64, field_of_view=25.0, synchronous=True)
-    tooltips = [bpy.types.TEXFORGE_OT_material_from_photos.bl_rna.properties["flash_path"].description,
+    tooltips = [bpy.ops.texforge.material_from_photos.get_rna_type().properties["flash_path"].description,
                 bpy.context.scene.texforge.bl_rna.properties["flash_path"].description]
     return {**describe(bpy.data.materials["oak_flash"]), "photo_left_behind": "oak_flash.png" in bpy.data.images,
             "flash_tooltips": tooltips}
