@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from material_generated import held_out_samples
-from material_quality import arrays_to_encoded, scores, to_svbrdf
+from material_quality import arrays_to_encoded, photo_uint8, scores, to_svbrdf
 from PIL import Image
 
 from texforge.server.contract import JobContext, MaterialRequest
@@ -35,13 +35,13 @@ from texforge.server.material.detail import (
     PHOTO_DETAIL,
     DetailGains,
     height_slopes,
-    low_band,
     photo_band,
 )
 from texforge.server.material.imaging import fit_longer_side, luminance
 from texforge.server.material.metrics import border_band, high_band_fraction
 from texforge.server.material.models import NeuralMaterialModel
 from texforge.server.material.render import CaptureSetup
+from texforge.server.material.scales import low_pass
 from texforge.server.weight_files import shipped_material_files
 
 TUNING_SEED = 3_000_000_019
@@ -56,23 +56,23 @@ def fit_gains(samples, working_side: int, floor: float, smoothing: float) -> tup
     no estimate at that size holds anything finer; what is fitted is how much of the truth's band
     above it the photo's band predicts.
     """
-    sums = {name: [0.0, 0.0, 0.0] for name in ("albedo", "specular", "roughness", "normal")}
-    pairs: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {name: [] for name in sums}
+    pairs: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {
+        name: [] for name in ("albedo", "specular", "roughness", "normal")}
     for photo, encoded in samples:
         truth = to_svbrdf(encoded)
         work = fit_longer_side(photo.shape[2], photo.shape[3], working_side)
 
         def missing(t: torch.Tensor, work: tuple[int, int] = work) -> torch.Tensor:
-            return t - low_band(t, work)
+            return t - low_pass(t, work)
 
         band = photo_band(photo, work, floor, smoothing)
         band_y = luminance(band)
         dx, dy = height_slopes(band_y)
-        pairs["albedo"].append((missing(truth.diffuse), low_band(truth.diffuse, work) * band))
-        pairs["specular"].append((missing(truth.specular), low_band(truth.specular, work) * band_y))
+        pairs["albedo"].append((missing(truth.diffuse), low_pass(truth.diffuse, work) * band))
+        pairs["specular"].append((missing(truth.specular), low_pass(truth.specular, work) * band_y))
         pairs["roughness"].append((missing(truth.roughness), band_y))
         pairs["normal"].append((missing(truth.normal[:, :2]),
-                                torch.cat([-dx, -dy], dim=1) * low_band(truth.normal[:, 2:3], work)))
+                                torch.cat([-dx, -dy], dim=1) * low_pass(truth.normal[:, 2:3], work)))
     gains, explained = {}, {}
     for name, items in pairs.items():
         gain = sum(float((m * x).sum()) for m, x in items) / max(sum(float((x * x).sum()) for _, x in items), 1e-12)
@@ -87,8 +87,8 @@ def score_gains(model: NeuralMaterialModel, gains: DetailGains, samples, setup: 
     model.detail = gains
     totals: dict[str, float] = {}
     for photo, truth in samples:
-        flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-        predicted = arrays_to_encoded(model.estimate(MaterialRequest.of(flash, size=photo.shape[-1]), JobContext()))
+        request = MaterialRequest.of(photo_uint8(photo), size=photo.shape[-1])
+        predicted = arrays_to_encoded(model.estimate(request, JobContext()))
         row = scores(predicted, truth, setup)
         row["albedo_hf"] = high_band_fraction(predicted["albedo"])
         row["albedo_hf_true"] = high_band_fraction(truth["albedo"])

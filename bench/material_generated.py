@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from material_quality import evaluate, mean_map_scores, print_scores
+from material_quality import evaluate, mean_map_scores, photo_uint8, print_scores
 
 from texforge.server.contract import JobContext, MaterialRequest
 from texforge.server.material.exemplars import encode_strip_maps
@@ -91,7 +91,7 @@ def uniform_surface(size: int, setup: CaptureSetup, fov_degrees: float) -> tuple
                   torch.full((1, 1, size, size), 0.5), torch.full((1, 3, size, size), 0.04))
     # the flash scaled with the distance, as a phone's auto-exposure (and every training photo) has it
     photo = FlashRenderer(capture_for(setup, fov_degrees)).photo(maps)
-    return (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8), maps
+    return photo_uint8(photo), maps
 
 
 def uniform_scores(model, setup: CaptureSetup, size: int = 256) -> dict[str, float]:  # noqa: ANN001

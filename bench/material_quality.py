@@ -62,6 +62,11 @@ def arrays_to_encoded(maps: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
     return encode_strip_maps(decode_maps(t["normal"], t["albedo"], t["roughness"], t["specular"]))
 
 
+def photo_uint8(photo: torch.Tensor) -> np.ndarray:
+    """A ``(1, 3, H, W)`` photo in [0, 1] as the H x W x 3 uint8 array a phone would store."""
+    return (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+
+
 def guide_for(truth: SVBRDF, setup: CaptureSetup) -> np.ndarray:
     """A synthetic no-flash guide photo of the ground-truth maps."""
     radiance = _guide_radiance(truth, torch.Generator().manual_seed(0))
@@ -86,7 +91,7 @@ def evaluate(model, strips, setup: CaptureSetup, refine: int,  # noqa: ANN001
     totals = {name: 0.0 for name in SCORES}
     started = time.perf_counter()
     for index, (photo, truth) in enumerate(strips):
-        flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        flash = photo_uint8(photo)
         guide = guide_for(to_svbrdf(truth), setup) if "guide" in model.descriptor.inputs else None
         # the synthetic guide is pixel-aligned by construction (alignment: bench/material_align.py)
         request = MaterialRequest.of(flash, guide=guide, size=photo.shape[-1], refine_steps=refine, guide_aligned=guide is not None)

@@ -25,10 +25,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from material_quality import photo_uint8
 from PIL import Image
 
 from texforge.server.contract import JobContext, MaterialRequest
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
+from texforge.server.material.pipeline import upsample_maps
 from texforge.server.material.render import SVBRDF, decode_maps, render_point_light
 from texforge.server.weight_files import shipped_material_files
 
@@ -43,20 +45,13 @@ def load_photo(path: Path, size: int) -> torch.Tensor:
 
 def predict(model, photo: torch.Tensor, refine: int, fov_degrees: float | None = None) -> SVBRDF:  # noqa: ANN001
     """Linear maps of ``photo`` through the model's public estimate path."""
-    flash = (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-    request = MaterialRequest.of(flash, size=photo.shape[-1], refine_steps=refine, fov_degrees=fov_degrees)
+    request = MaterialRequest.of(photo_uint8(photo), size=photo.shape[-1], refine_steps=refine, fov_degrees=fov_degrees)
     maps = model.estimate(request, JobContext())
 
     def t(name: str) -> torch.Tensor:
         return torch.from_numpy(maps[name]).permute(2, 0, 1)[None]
 
     return decode_maps(t("normal"), t("albedo"), t("roughness"), t("specular"))
-
-
-def upsampled(maps: SVBRDF, size: int) -> SVBRDF:
-    """``maps`` brought to ``size`` px bilinearly, normals re-normalised."""
-    up = maps.map(lambda t: F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False))
-    return SVBRDF(F.normalize(up.normal, dim=1), up.diffuse, up.roughness, up.specular)
 
 
 def constant(maps: SVBRDF) -> SVBRDF:
@@ -105,7 +100,8 @@ def main() -> int:
             variants = {name: maps, f"{name}/constant": constant(maps)}
             if args.upsampled_from:
                 small = F.interpolate(photos[args.input], size=(args.upsampled_from,) * 2, mode="area")
-                variants[f"{name}/from{args.upsampled_from}"] = upsampled(predict(model, small, refine, fov), args.size)
+                variants[f"{name}/from{args.upsampled_from}"] = upsample_maps(predict(model, small, refine, fov), small,
+                                                                              photos[args.input])
             for label, candidate in variants.items():
                 errors = [relight_error(candidate, photos[i], meta["light_pos"][i], meta["camera_pos"][i],
                                         meta["im_size"]) for i in range(len(photos)) if i != args.input]

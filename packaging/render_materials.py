@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 # bpy through render_preview, which points Blender at throw-away folders before bpy starts
-from render_preview import SCRATCH, bpy, install_extension
+from render_preview import SCRATCH, bpy, install_extension, render
 
 log = logging.getLogger("texforge.render_materials")
 
@@ -43,16 +43,6 @@ def stage_plane() -> bpy.types.Object:
     bpy.context.scene.world = world
     bpy.context.view_layer.objects.active = plane
     return plane
-
-
-def render(path: Path, size: int, samples: int) -> None:
-    scene = bpy.context.scene
-    scene.render.engine = "CYCLES"
-    scene.cycles.device = "CPU"
-    scene.cycles.samples = samples
-    scene.render.resolution_x = scene.render.resolution_y = size
-    scene.render.filepath = str(path)
-    bpy.ops.render.render(write_still=True)
 
 
 def main() -> int:

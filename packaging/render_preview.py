@@ -79,12 +79,13 @@ def stage_scene() -> bpy.types.Object:
     return sphere
 
 
-def render(path: Path) -> None:
+def render(path: Path, size: int = 384, samples: int = 48) -> None:
+    """Render the scene with Cycles on the CPU into a ``size`` x ``size`` PNG at ``path``."""
     scene = bpy.context.scene
     scene.render.engine = "CYCLES"
     scene.cycles.device = "CPU"
-    scene.cycles.samples = 48
-    scene.render.resolution_x = scene.render.resolution_y = 384
+    scene.cycles.samples = samples
+    scene.render.resolution_x = scene.render.resolution_y = size
     scene.render.filepath = str(path)
     bpy.ops.render.render(write_still=True)
 

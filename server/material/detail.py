@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from .imaging import gaussian_blur, luminance, normalize_channels
 from .render import SVBRDF, srgb_to_linear
+from .scales import low_pass
 
 BAND_FLOOR = 0.4
 """Linear radiance added before the log-ratio: keeps the sensor noise of dark areas out of the
@@ -54,24 +55,13 @@ PHOTO_DETAIL = DetailGains(albedo=1.29, specular=0.0, roughness=0.0, normal=0.30
 at random, so they stay off."""
 
 
-def low_band(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """``x`` reduced to ``size`` (area) and brought back (bilinear): what an estimate at ``size`` holds."""
-    small = F.interpolate(x, size=size, mode="area")
-    return F.interpolate(small, size=x.shape[2:], mode="bilinear", align_corners=False)
-
-
 def photo_band(photo: torch.Tensor, working: tuple[int, int], floor: float = BAND_FLOOR,
                smoothing: float = BAND_SMOOTHING) -> torch.Tensor:
     """Fine band ``(B, 3, H, W)`` of a display-encoded photo: log of linear radiance over its
     low band at the working size, per colour channel."""
     linear = srgb_to_linear(photo.clamp(0, 1)) + floor
-    band = (linear.log() - low_band(linear, working).log()).clamp(-BAND_LIMIT, BAND_LIMIT)
+    band = (linear.log() - low_pass(linear, working).log()).clamp(-BAND_LIMIT, BAND_LIMIT)
     return gaussian_blur(band, smoothing)
-
-
-def luminance_band(band: torch.Tensor) -> torch.Tensor:
-    """The band of the photo's luminance, one channel (log-ratios mix like the radiances do, to first order)."""
-    return luminance(band)
 
 
 def height_slopes(height: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,7 +84,7 @@ def add_photo_detail(svbrdf: SVBRDF, photo: torch.Tensor, working: tuple[int, in
     if gains == NO_DETAIL or tuple(photo.shape[2:]) == tuple(working):
         return svbrdf
     band = photo_band(photo, working)
-    band_y = luminance_band(band)
+    band_y = luminance(band)  # log-ratios mix like the radiances do, to first order
     diffuse = (svbrdf.diffuse * (gains.albedo * band).exp()).clamp(0, 1)
     specular = (svbrdf.specular * (gains.specular * band_y).exp()).clamp(0, 1)
     roughness = (svbrdf.roughness + gains.roughness * band_y).clamp(0.02, 1)

@@ -10,13 +10,18 @@ HIGH_BAND_CUTOFF = 1 / 8
 """Fine detail starts at this fraction of the Nyquist frequency (the issue's measure)."""
 
 
+def _plane(image: torch.Tensor) -> torch.Tensor:
+    """``(H, W)`` of ``(1, C, H, W)``: the luminance of three channels, else the first channel."""
+    return (luminance(image) if image.shape[1] == 3 else image[:, :1])[0, 0]
+
+
 def high_band_fraction(image: torch.Tensor, cutoff: float = HIGH_BAND_CUTOFF) -> float:
     """Share of the spectral energy (mean removed) above ``cutoff`` x Nyquist of ``(1, C, H, W)``.
 
     Three-channel images are measured on their luminance. A Hann window keeps the image's
     borders from reading as fine detail.
     """
-    plane = (luminance(image) if image.shape[1] == 3 else image[:, :1])[0, 0].double()
+    plane = _plane(image).double()
     h, w = plane.shape
     window = torch.outer(torch.hann_window(h, periodic=False, dtype=torch.float64),
                          torch.hann_window(w, periodic=False, dtype=torch.float64))
@@ -30,21 +35,20 @@ def high_band_fraction(image: torch.Tensor, cutoff: float = HIGH_BAND_CUTOFF) ->
 def border_band(image: torch.Tensor, width: int = 8) -> float:
     """Mean luminance of the outer ``width``-px ring over that of the next ring in: 1.0 when the
     border carries no band; above 1 a bright band, below a dark one."""
-    plane = luminance(image) if image.shape[1] == 3 else image[:, :1]
-    h, w = plane.shape[2:]
+    values = _plane(image)
+    h, w = values.shape
     outer = torch.ones(h, w, dtype=torch.bool)
     outer[width:h - width, width:w - width] = False
     inner = torch.zeros(h, w, dtype=torch.bool)
     inner[width:h - width, width:w - width] = True
     inner[3 * width:h - 3 * width, 3 * width:w - 3 * width] = False
-    values = plane[0, 0]
     return float(values[outer].mean() / values[inner].mean().clamp_min(1e-8))
 
 
 def radial_profile(image: torch.Tensor, rings: int = 8) -> list[float]:
     """Mean luminance in ``rings`` concentric rings from the centre to the corners, each over the
     whole image's mean: a de-lit uniform surface reads flat (1.0 everywhere)."""
-    plane = (luminance(image) if image.shape[1] == 3 else image[:, :1])[0, 0]
+    plane = _plane(image)
     h, w = plane.shape
     yy, xx = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w), indexing="ij")
     ring = ((yy ** 2 + xx ** 2).sqrt() / (2 ** 0.5) * rings).long().clamp(max=rings - 1)

@@ -318,9 +318,7 @@ def _reflectance(structure: Structure, detail: torch.Tensor, scratch: torch.Tens
     roughness = rough_base + _uniform(g, 0, 0.3) * (detail - 0.5) + 0.2 * structure.groove
     roughness = roughness + 0.2 * grunge - 0.3 * scratch + _uniform(g, -0.2, 0.2) * (structure.region - 0.5)
     if metal:
-        # pale (steel, silver) to strongly tinted (gold, copper: F0 several times higher in red than blue)
-        tint = _random_colour(g, _uniform(g, 0.0, 1.0))
-        f0 = tint / tint.max().clamp_min(1e-3) * _uniform(g, 0.3, 1.0)
+        f0 = _metal_f0(g)
         metal_mask = (1 - groove) * (1 - grunge[None])
         specular = f0[:, None, None] * metal_mask + 0.04 * (1 - metal_mask)
         diffuse = colour * (1 - metal_mask) * 0.5
@@ -343,13 +341,19 @@ def plain_material(size: int, g: torch.Generator, metal_share: float = METAL_SHA
     roughness = (_uniform(g, 0.1, 0.9) + _uniform(g, 0.0, 0.05) * wobble).clamp(0.05, 1)[None, None]
     relief = height_to_normal(wobble[None, None], _uniform(g, 0.0, 2.0) * size / 256)
     if _uniform(g, 0, 1) < metal_share:
-        tint = _random_colour(g, _uniform(g, 0.0, 1.0))
-        specular = (tint / tint.max().clamp_min(1e-3) * _uniform(g, 0.3, 1.0))[:, None, None] * shade
+        specular = _metal_f0(g)[:, None, None] * shade
         diffuse = torch.zeros(3, size, size)
     else:
         specular = torch.full((3, size, size), _uniform(g, 0.02, 0.06))
         diffuse = colour[:, None, None] * shade
     return SVBRDF(relief, diffuse.clamp(0, 1)[None], roughness, specular.clamp(0, 1)[None])
+
+
+def _metal_f0(g: torch.Generator) -> torch.Tensor:
+    """A metal's F0 (3,): pale (steel, silver) to strongly tinted (gold, copper: several times
+    higher in red than blue)."""
+    tint = _random_colour(g, _uniform(g, 0.0, 1.0))
+    return tint / tint.max().clamp_min(1e-3) * _uniform(g, 0.3, 1.0)
 
 
 def generate_batch(batch: int, size: int, seed: int, metal_share: float = METAL_SHARE) -> SVBRDF:

@@ -7,12 +7,13 @@ import numpy as np
 import torch
 
 from texforge.server.contract import JobContext, MaterialRequest
-from texforge.server.material.detail import NO_DETAIL, DetailGains, add_photo_detail, low_band, photo_band
+from texforge.server.material.detail import NO_DETAIL, DetailGains, add_photo_detail, photo_band
 from texforge.server.material.imaging import luminance
 from texforge.server.material.metrics import border_band, chroma, high_band_fraction, radial_profile
 from texforge.server.material.models import HeuristicMaterialModel
 from texforge.server.material.procedural import batch_material_and_kind
 from texforge.server.material.render import SVBRDF, linear_to_srgb
+from texforge.server.material.scales import low_pass
 
 SIZE = 256
 WORKING = (32, 32)
@@ -46,7 +47,7 @@ def test_the_band_holds_the_fine_grain_and_not_the_flash_falloff() -> None:
     band = luminance(photo_band(photo, WORKING, smoothing=0.0))[0, 0]
     assert float(torch.corrcoef(torch.stack([band.flatten(), checker.flatten()]))[0, 1]) > 0.9
     # the falloff (a factor of 1.8 from centre to corner) is gone: the band's low band is about zero
-    assert float(low_band(band[None, None], WORKING).abs().max()) < 0.05
+    assert float(low_pass(band[None, None], WORKING).abs().max()) < 0.05
 
 
 def test_albedo_takes_the_photo_grain_with_its_gain() -> None:
