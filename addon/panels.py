@@ -9,6 +9,7 @@ from .material import FLASH_PHOTO_TIPS
 from .preferences import draw_connection_status
 from .protocol import MaterialArgs, MultiplyArgs, SeamlessArgs, UpscaleArgs
 from .protocol.arguments import MAX_MULTIPLY_SIDE, MAX_SEED
+from .upscale import DETAIL_DEFAULT
 
 CATEGORY = "texforge"
 
@@ -18,7 +19,7 @@ class TexforgeSceneSettings(bpy.types.PropertyGroup):
 
     scale: bpy.props.EnumProperty(name="Scale", items=(("2", "2x", ""), ("4", "4x", "")), default="2")
     tileable: bpy.props.BoolProperty(name="Tileable", default=False)
-    detail: bpy.props.FloatProperty(name="Detail", default=0.5, min=UpscaleArgs.spec("detail").low or 0.0,
+    detail: bpy.props.FloatProperty(name="Detail", default=DETAIL_DEFAULT, min=UpscaleArgs.spec("detail").low or 0.0,
                                     max=UpscaleArgs.spec("detail").high or 1.0)
     replace_usages: bpy.props.BoolProperty(name="Replace in materials", default=True)
     flash_path: bpy.props.StringProperty(name="Flash photo", subtype='FILE_PATH', description=FLASH_PHOTO_TIPS)

@@ -15,6 +15,9 @@ from .pixels import decode_from_wire, encode_for_wire, has_meaningful_alpha, loo
 from .protocol import UpscaleArgs
 from .texture_roles import TextureFacts, TextureRole, texture_role, upscaled_name, wire_encoding
 
+DETAIL_DEFAULT = 0.0
+"""The Detail slider starts faithful (the PSNR model); sliding it blends in the sharp GAN partner."""
+
 
 @dataclass(frozen=True)
 class UpscaleOrder:

@@ -1,9 +1,12 @@
 """Texture Multiplier quality and speed on folders of textures.
 
     python bench/multiply_quality.py --data DIR [DIR ...] [--limit N] [--server-threads N]
+                                     [--method auto|quilt|pixel] [--baseline none|quilt|pixel]
 
 For every texture (its centre square, resized to a 256 x 256 exemplar), two 512 x 512 tileable
-variations (seeds 0 and 1), measured with `server/multiply/metrics.py`:
+variations (seeds 0 and 1) made with `--method` (default: what the server does), and the same
+for the `--baseline` method side by side (`base_*` columns; default: pixel synthesis), measured
+with `server/multiply/metrics.py`:
 
 - seam: wrap-around step over the mean interior step (1 = as smooth as the interior);
 - copy: largest normalised cross-correlation with the exemplar tiled periodically (1 = a tiling);
@@ -48,7 +51,7 @@ from texforge.server.imageio import write_image  # noqa: E402
 from texforge.server.multiply import metrics  # noqa: E402
 from texforge.server.multiply.random_phase import random_phase_noise  # noqa: E402
 from texforge.server.multiply.textures import TextureSet  # noqa: E402
-from texforge.server.multiply.variations import make_seamless, variation  # noqa: E402
+from texforge.server.multiply.variations import Method, make_seamless, variation  # noqa: E402
 
 EXEMPLAR = 256
 OUTPUT = 512
@@ -85,8 +88,20 @@ def half_shift_crossfade(image: np.ndarray) -> np.ndarray:
     return weight * image + (1 - weight) * shifted
 
 
-def measure_texture(path: Path) -> dict[str, float]:
-    """Every number of one texture's row."""
+def measure_variations(exemplar: np.ndarray, method: Method, relative: Callable[[np.ndarray], float],
+                       prefix: str = "") -> dict[str, float]:
+    """Seam, copy, twin and patch scores of two tileable variations (seeds 0, 1) made with `method`."""
+    started = time.perf_counter()
+    first = variation(TextureSet(exemplar), (OUTPUT, OUTPUT), tileable=True, seed=0, method=method).image
+    seconds = time.perf_counter() - started
+    second = variation(TextureSet(exemplar), (OUTPUT, OUTPUT), tileable=True, seed=1, method=method).image
+    scores = {"seam": metrics.seam_ratio(first), "copy": metrics.copy_score(first, exemplar),
+              "twin": metrics.twin_score(first, second), "patch": relative(first), "seconds": seconds}
+    return {prefix + key: value for key, value in scores.items()}
+
+
+def measure_texture(path: Path, method: Method, baseline: Method | None) -> dict[str, float]:
+    """Every number of one texture's row (`base_*`: the same scores for the baseline method)."""
     exemplar = exemplar_of(path)
     noise = np.clip(random_phase_noise(exemplar.astype(np.float64) / 255, (OUTPUT, OUTPUT), seed=0), 0, 1)
     noise_distance = metrics.patch_distance(noise, exemplar)
@@ -94,15 +109,11 @@ def measure_texture(path: Path) -> dict[str, float]:
     def relative(image: np.ndarray) -> float:
         return metrics.patch_distance(image, exemplar) / noise_distance
 
-    started = time.perf_counter()
-    first = variation(TextureSet(exemplar), (OUTPUT, OUTPUT), tileable=True, seed=0).image
-    seconds = time.perf_counter() - started
-    second = variation(TextureSet(exemplar), (OUTPUT, OUTPUT), tileable=True, seed=1).image
     seamless = make_seamless(TextureSet(exemplar), border=0.15).image
     crossfade = half_shift_crossfade(exemplar)
+    base = measure_variations(exemplar, baseline, relative, "base_") if baseline else {}
     return {
-        "seam": metrics.seam_ratio(first), "copy": metrics.copy_score(first, exemplar),
-        "twin": metrics.twin_score(first, second), "patch": relative(first), "seconds": seconds,
+        **measure_variations(exemplar, method, relative), **base,
         "rpn_seam": metrics.seam_ratio(noise), "tiled": relative(np.tile(exemplar, (2, 2, 1))),
         "shuffle": relative(tile_shuffle(exemplar, OUTPUT, 32, seed=0)),
         "seamless_before": metrics.seam_ratio(exemplar), "seamless_after": metrics.seam_ratio(seamless),
@@ -113,19 +124,27 @@ def measure_texture(path: Path) -> dict[str, float]:
     }
 
 
+VARIATION_COLUMNS = ("seam", "copy", "twin", "patch", "seconds")
 COLUMNS = ("seam", "copy", "twin", "patch", "tiled", "shuffle", "seconds", "seamless_before", "seamless_after",
            "seamless_changed", "seamless_patch", "crossfade_seam", "crossfade_patch")
 
 
 def print_table(rows: dict[str, dict[str, float]], folder: str) -> dict[str, float]:
     """Per-texture rows and their median; returns the median row."""
-    names = ["texture", *COLUMNS]
+    columns = columns_of(rows)
+    names = ["texture", *columns]
     print(f"\n{folder}\n" + " ".join(f"{name[:14]:>14}" if index else f"{name:<32}" for index, name in enumerate(names)))
     for name, row in rows.items():
-        print(f"{name[:32]:<32} " + " ".join(f"{row[column]:>14.3f}" for column in COLUMNS))
-    median = {column: statistics.median(row[column] for row in rows.values()) for column in COLUMNS}
-    print(f"{'median':<32} " + " ".join(f"{median[column]:>14.3f}" for column in COLUMNS))
+        print(f"{name[:32]:<32} " + " ".join(f"{row[column]:>14.3f}" for column in columns))
+    median = {column: statistics.median(row[column] for row in rows.values()) for column in columns}
+    print(f"{'median':<32} " + " ".join(f"{median[column]:>14.3f}" for column in columns))
     return median
+
+
+def columns_of(rows: dict[str, dict[str, float]]) -> tuple[str, ...]:
+    """The table's columns: COLUMNS, then the baseline's where it was measured."""
+    first = next(iter(rows.values()))
+    return COLUMNS + tuple(f"base_{column}" for column in VARIATION_COLUMNS if f"base_{column}" in first)
 
 
 # --- material alignment -----------------------------------------------------------------------
@@ -164,10 +183,10 @@ def alignment(albedo: np.ndarray, height: np.ndarray, normal: np.ndarray) -> dic
             "unit_error": float(np.abs(np.linalg.norm(vectors, axis=-1) - 1).max())}
 
 
-def measure_alignment() -> tuple[dict[str, float], dict[str, float]]:
+def measure_alignment(method: Method) -> tuple[dict[str, float], dict[str, float]]:
     material = procedural_material()
     textures = TextureSet(material["albedo"], {"height": material["height"], "normal": material["normal"]})
-    made = variation(textures, (OUTPUT, OUTPUT), tileable=True, seed=3)
+    made = variation(textures, (OUTPUT, OUTPUT), tileable=True, seed=3, method=method)
     return (alignment(material["albedo"], material["height"], material["normal"]),
             alignment(made.image, made.maps["height"], made.maps["normal"]))
 
@@ -199,26 +218,32 @@ def main() -> int:
     parser.add_argument("--data", nargs="+", required=True, type=Path, help="folders of texture images")
     parser.add_argument("--limit", type=int, default=None, help="at most this many textures per folder")
     parser.add_argument("--server-threads", type=int, default=None, help="--threads of the server timed through the CLI")
+    parser.add_argument("--method", choices=("auto", "quilt", "pixel"), default="auto",
+                        help="how variations are made (auto: what the server does)")
+    parser.add_argument("--baseline", choices=("none", "quilt", "pixel"), default="pixel",
+                        help="a second method measured side by side (base_* columns)")
     args = parser.parse_args()
+    baseline = None if args.baseline == "none" else args.baseline
     torch.set_num_threads(1)  # the in-process numbers: one intra-op thread (see the report)
     medians, all_rows = [], []
     for folder in args.data:
         files = sorted(path for path in folder.iterdir() if path.suffix.lower() in SUFFIXES)[: args.limit]
-        rows = {path.name: measure_texture(path) for path in files}
+        rows = {path.name: measure_texture(path, args.method, baseline) for path in files}
         medians.append(print_table(rows, str(folder)))
         all_rows += rows.values()
-    overall = {column: statistics.median(row[column] for row in all_rows) for column in COLUMNS}
-    print(f"\nall {len(all_rows)} textures, median: " + " ".join(f"{c}={overall[c]:.3f}" for c in COLUMNS))
+    columns = COLUMNS + tuple(key for key in all_rows[0] if key.startswith("base_"))
+    overall = {column: statistics.median(row[column] for row in all_rows) for column in columns}
+    print(f"\nall {len(all_rows)} textures, median: " + " ".join(f"{c}={overall[c]:.3f}" for c in columns))
 
-    exemplar_alignment, output_alignment = measure_alignment()
+    exemplar_alignment, output_alignment = measure_alignment(args.method)
     print("\nmaterial alignment (procedural: albedo = ramp(height), normal from height)")
     for label, values in (("exemplar", exemplar_alignment), ("variation", output_alignment)):
         print(f"  {label:<10} " + " ".join(f"{key}={value:.4f}" for key, value in values.items()))
 
     sample = next(path for folder in args.data for path in sorted(folder.iterdir()) if path.suffix.lower() in SUFFIXES)
     small, large = exemplar_of(sample, 256), exemplar_of(sample, 512)
-    speed_512 = seconds_of(lambda: variation(TextureSet(small), (512, 512), True, seed=0))
-    speed_2048 = seconds_of(lambda: variation(TextureSet(large), (2048, 2048), True, seed=0))
+    speed_512 = seconds_of(lambda: variation(TextureSet(small), (512, 512), True, seed=0, method=args.method))
+    speed_2048 = seconds_of(lambda: variation(TextureSet(large), (2048, 2048), True, seed=0, method=args.method))
     cli = cli_seconds_per_variation(small, args.server_threads)
     print(f"\nspeed: 256->512 {speed_512:.2f} s, 512->2048 {speed_2048:.1f} s (in-process, 1 thread); "
           f"CLI {cli:.2f} s per 512x512 variation (server --threads {args.server_threads or 'default'})")
@@ -228,7 +253,9 @@ def main() -> int:
         f"shuffle={overall['shuffle']:.3f}", f"seamless_seam={overall['seamless_after']:.3f}",
         f"seamless_changed={overall['seamless_changed']:.3f}", f"crossfade_seam={overall['crossfade_seam']:.3f}",
         f"ramp_error={output_alignment['ramp_error']:.1f}", f"s_512={speed_512:.2f}", f"s_2048={speed_2048:.1f}",
-        f"cli_s_per_variation={cli:.2f}",
+        f"cli_s_per_variation={cli:.2f}", f"method={args.method}",
+        *([f"base_patch={overall['base_patch']:.3f}", f"base_seam={overall['base_seam']:.3f}",
+           f"patch_ratio={overall['patch'] / overall['base_patch']:.3f}"] if baseline else []),
         *(f"median_{index}_patch={median['patch']:.3f}" for index, median in enumerate(medians)),
     ]))
     return 0

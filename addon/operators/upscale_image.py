@@ -19,7 +19,8 @@ class UpscaleSettings:
                                     description="Server model name; empty uses the server's default")
     tileable: bpy.props.BoolProperty(name="Tileable", default=False,
                                      description="Wrap around the edges so a seamless texture stays seamless")
-    detail: bpy.props.FloatProperty(name="Detail", default=0.5, min=UpscaleArgs.spec("detail").low or 0.0,
+    detail: bpy.props.FloatProperty(name="Detail", default=upscale.DETAIL_DEFAULT,
+                                    min=UpscaleArgs.spec("detail").low or 0.0,
                                     max=UpscaleArgs.spec("detail").high or 1.0,
                                     description="0 = smooth (PSNR model), 1 = sharp (GAN model), where the model has both")
     replace_usages: bpy.props.BoolProperty(name="Replace in materials", default=True,

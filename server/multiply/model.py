@@ -42,7 +42,7 @@ class PatchSynthesisModel:
     def multiply(self, request: MultiplyRequest, context: JobContext) -> list[Variation]:
         """One variation per seed; progress counts correction passes over all of them."""
         textures = _texture_set(request.image, request.maps)
-        per_variation = variation_passes(textures, request.size, self.settings)
+        per_variation = variation_passes(textures, request.size, request.args.tileable, self.settings)
         counter = _Counter(context, per_variation * len(request.seeds), "synthesis")
         results = []
         for seed in request.seeds:

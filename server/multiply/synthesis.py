@@ -429,15 +429,29 @@ def synthesise(request: SynthesisRequest, settings: SynthesisSettings = DEFAULT_
             progress()
     assert coords is not None
     if request.wrap and request.pinned is None:
-        coords = _rolled_at_random(coords, generator)
+        coords = rolled_to_calm_edges(coords, request.guide, generator)
     return coords
 
 
-def _rolled_at_random(coords: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+ROLL_CANDIDATES = 8
+"""Random offsets tried per axis when a tileable map is rolled; the calmest is kept."""
+
+
+def rolled_to_calm_edges(coords: torch.Tensor, guide: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """A tileable map rolled by a random offset: the same texture, but its seams, which the coarse
-    levels leave on their pixel grid, no longer line up with the image's edges."""
-    shift = [int(torch.randint(0, side, (1,), generator=generator)) for side in coords.shape[1:]]
-    return torch.roll(coords, shifts=shift, dims=(1, 2))
+    levels (or a quilt's grid) leave on their pixel lines, no longer line up with the image's edges.
+    Of ROLL_CANDIDATES random offsets per axis, the one whose new edge crosses the smallest step
+    of the guide is kept, so the file's edge runs through a calm stretch rather than along a
+    board's gap or a brick's joint (the texture is the same when tiled; only the cut differs)."""
+    copied = guide[:, coords[0].to(guide.device), coords[1].to(guide.device)]
+    shifts = []
+    for axis in (1, 2):
+        side = coords.shape[axis]
+        steps = (copied - torch.roll(copied, shifts=1, dims=axis)).abs().mean(dim=(0, 3 - axis))  # before index k
+        candidates = torch.randint(0, side, (ROLL_CANDIDATES,), generator=generator)
+        calmest = candidates[int(steps.cpu()[candidates].argmin())]
+        shifts.append(-int(calmest) % side)  # index `calmest` becomes the first row (column)
+    return torch.roll(coords, shifts=shifts, dims=(1, 2))
 
 
 def appearance(guide: torch.Tensor, settings: SynthesisSettings, generator: torch.Generator) -> torch.Tensor:

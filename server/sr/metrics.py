@@ -94,3 +94,37 @@ def ssim_y(output: np.ndarray, target: np.ndarray, shave: int) -> float:
         (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
     )
     return float(ssim_map.mean())
+
+
+def high_frequency_energy(image: np.ndarray) -> float:
+    """Mean squared 4-neighbour Laplacian of BT.601 Y (levels²): how much fine detail an image carries."""
+    luma = rgb_to_y(image)
+    laplacian = 4 * luma[1:-1, 1:-1] - luma[:-2, 1:-1] - luma[2:, 1:-1] - luma[1:-1, :-2] - luma[1:-1, 2:]
+    return float(np.mean(laplacian**2))
+
+
+def flat_colour_card(size: int = 64, scale: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A test card of flat colours (a disc and a bar on a plain ground), antialiased: its LR image
+    (size x size, the HR card bicubic-reduced), the HR card, and the H x W mask of the HR pixels
+    farther than one LR pixel from any colour edge, where an upscale must stay flat."""
+    side = size * scale
+    rows, cols = np.mgrid[:side, :side] + 0.5
+    ground, disc, bar = np.array([52, 128, 204]), np.array([230, 77, 26]), np.array([240, 235, 220])
+    inside_disc = np.hypot(rows - side * 0.42, cols - side * 0.4) < side * 0.28
+    inside_bar = (np.abs(rows - side * 0.82) < side * 0.06) & (cols > side * 0.15) & (cols < side * 0.85)
+    card = np.where(inside_disc[..., None], disc, np.where(inside_bar[..., None], bar, ground)).astype(np.uint8)
+    label = inside_disc.astype(np.int8) + 2 * inside_bar.astype(np.int8)
+    edge = np.zeros((side, side), dtype=bool)
+    edge[:, 1:] |= label[:, 1:] != label[:, :-1]
+    edge[1:, :] |= label[1:, :] != label[:-1, :]
+    reach = scale
+    edges = torch.from_numpy(edge.astype(np.float32))[None, None]
+    near = F.max_pool2d(edges, 2 * reach + 1, stride=1, padding=reach)[0, 0].numpy() > 0
+    return bicubic_downscale(card, scale), card, ~near
+
+
+def halo_levels(output: np.ndarray, card: np.ndarray, flat: np.ndarray) -> float:
+    """99th percentile, over the flat pixels of a test card, of each pixel's largest channel
+    deviation (8-bit levels) from the card's colour there: ringing and halos beside edges."""
+    deviation = np.abs(output.astype(np.float64) - card.astype(np.float64)).max(axis=-1)
+    return float(np.percentile(deviation[flat], 99))

@@ -175,18 +175,20 @@ def _gan_step(config: SRTrainConfig, state: TrainingState, sampler: CropSampler,
     state.network.train()
     fake = _forward(config, state.network, lr_batch)
     discriminator.requires_grad_(False)
-    real_logits = discriminator(hr_batch).detach()
-    adversarial = relativistic_generator_loss(real_logits, discriminator(fake))
+    real_logits = _forward(config, discriminator, hr_batch).detach()
+    adversarial = relativistic_generator_loss(real_logits, _forward(config, discriminator, fake))
     loss = _content_loss(config, fake, hr_batch) + config.gan_weight * adversarial
     state.optimiser.zero_grad(set_to_none=True)
     loss.backward()
     state.optimiser.step()
     discriminator.requires_grad_(True)
-    d_loss = relativistic_discriminator_loss(discriminator(hr_batch), discriminator(fake.detach()))
+    d_loss = relativistic_discriminator_loss(_forward(config, discriminator, hr_batch),
+                                             _forward(config, discriminator, fake.detach()))
     d_optimiser.zero_grad(set_to_none=True)
     d_loss.backward()
     d_optimiser.step()
-    return {"loss": float(loss.detach()), "discriminator": float(d_loss.detach())}
+    return {"loss": float(loss.detach()), "adversarial": float(adversarial.detach()),
+            "discriminator": float(d_loss.detach())}
 
 
 def _load_validation(folder: str, scale: int) -> list[np.ndarray]:
