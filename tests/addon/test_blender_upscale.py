@@ -92,3 +92,11 @@ def test_saved_blend_gets_its_texture_saved_next_to_it(outcome: dict[str, Any]) 
     facts = scenario(outcome, "saved_blend")
     assert facts["filepath"] == "//textures/saved_x2.png"
     assert facts["exists"] and not facts["packed"]
+
+
+def test_the_detail_slider_blends_in_the_sharp_partner(outcome: dict[str, Any]) -> None:
+    facts = scenario(outcome, "detail_slider")
+    assert facts["size"] == [96, 96]
+    assert facts["default_detail"] == 0.0  # faithful unless the artist asks for more
+    assert facts["difference"] > 0.005
+    assert facts["energies"]["sharp"] > 1.3 * facts["energies"]["faithful"]

@@ -194,6 +194,30 @@ def saved_blend() -> dict[str, Any]:
     return {"filepath": result.filepath_raw, "exists": os.path.isfile(path), "packed": result.packed_file is not None}
 
 
+def laplacian_energy(rgba: np.ndarray) -> float:
+    luma = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
+    return float(np.mean((4 * luma[1:-1, 1:-1] - luma[:-2, 1:-1] - luma[2:, 1:-1] - luma[1:-1, :-2] - luma[1:-1, 2:]) ** 2))
+
+
+def detail_slider() -> dict[str, Any]:
+    """The Detail slider with the shipped fast-x4 and its sharp partner: 0 is faithful, 1 sharper."""
+    rng = np.random.default_rng(4)
+    rows = np.ones((24, 24, 4), np.float32)
+    rows[..., :3] = np.kron(rng.random((6, 6, 1)), np.ones((4, 4, 1))) * 0.6 + rng.random((24, 24, 1)) * 0.3
+    make_image("grain.png", rows)
+    energies, outputs = {}, {}
+    for label, detail in (("faithful", 0.0), ("sharp", 1.0)):
+        bpy.ops.texforge.upscale_image(image_name="grain.png", scale="4", model="fast-x4", detail=detail,
+                                       synchronous=True, replace_usages=False)
+        result = bpy.data.images["grain_x4"]
+        outputs[label] = top_down(result)
+        energies[label] = laplacian_energy(outputs[label])
+        result.name = f"grain_x4_{label}"
+    default = bpy.ops.texforge.upscale_image.get_rna_type().properties["detail"].default
+    return {"energies": energies, "difference": float(np.abs(outputs["sharp"] - outputs["faithful"]).mean()),
+            "size": list(outputs["sharp"].shape[:2]), "default_detail": default}
+
+
 def wheels_installed() -> dict[str, Any]:
     site = os.path.join(bpy.utils.user_resource("EXTENSIONS"), ".local", "lib",
                         f"python{sys.version_info[0]}.{sys.version_info[1]}", "site-packages")
@@ -203,5 +227,5 @@ def wheels_installed() -> dict[str, Any]:
 harness.run_scenarios({
     "env_override": env_override, "connection": connection, "srgb_byte": srgb_byte, "normal_map": normal_map,
     "float_alpha": float_alpha, "server_down": server_down, "background": background_upscale, "cancel": cancel,
-    "batch": batch, "saved_blend": saved_blend, "wheels": wheels_installed,
+    "batch": batch, "saved_blend": saved_blend, "wheels": wheels_installed, "detail_slider": detail_slider,
 }, ARGS["result_path"])
