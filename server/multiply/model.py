@@ -28,7 +28,8 @@ class _Counter:
 
 
 class PatchSynthesisModel:
-    """Coordinate-map synthesis on the CPU or a GPU: variations of any size, tileable, material-aligned."""
+    """Coordinate-map synthesis (quilting, or pixel synthesis for tiny sizes and make-seamless):
+    variations of any size, tileable, material-aligned."""
 
     def __init__(self, device: str = "cpu", settings: SynthesisSettings = DEFAULT_SETTINGS,
                  name: str = "patch-synthesis") -> None:

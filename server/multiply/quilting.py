@@ -207,12 +207,13 @@ def _refined(guide: torch.Tensor, template: torch.Tensor, weight: torch.Tensor, 
     beyond `REFINE_FACTOR` the pick's own corner (the search would cost more than the match)."""
     if factor == 1 or factor > REFINE_FACTOR:
         return min(position[0] * factor, limit[0]), min(position[1] * factor, limit[1])
-    t_height, t_width = template.shape[1:]
+    rows, cols = torch.nonzero(weight > 0, as_tuple=True)  # only the overlap counts
+    wanted, weights = template[:, rows, cols], weight[rows, cols]
     best, best_error = position, math.inf
     top, left = position[0] * factor, position[1] * factor
     for y in range(max(0, top - factor + 1), min(limit[0], top + factor) + 1):
         for x in range(max(0, left - factor + 1), min(limit[1], left + factor) + 1):
-            error = float(((guide[:, y: y + t_height, x: x + t_width] - template).square() * weight).sum())
+            error = float(((guide[:, rows + y, cols + x] - wanted).square().sum(0) * weights).sum())
             if error < best_error:
                 best, best_error = (y, x), error
     return best
