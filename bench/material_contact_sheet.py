@@ -20,15 +20,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from texforge.server.contract import JobContext, MaterialRequest
-from texforge.server.material.models import NeuralMaterialModel
-from texforge.server.weight_files import shipped_material_files
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _sheet import contact_sheet  # noqa: E402
+
+from texforge.server.contract import JobContext, MaterialRequest  # noqa: E402
+from texforge.server.material.models import NeuralMaterialModel  # noqa: E402
+from texforge.server.weight_files import shipped_material_files  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 CELL = 128
-LABEL = 14
 COLUMNS = ("photo", "albedo", "normal", "roughness", "specular", "Cycles")
 
 
@@ -77,16 +79,10 @@ def main() -> int:
         subprocess.run([str(args.blender), str(REPO / "packaging" / "render_materials.py"), str(extension),
                         str(maps_dir), str(renders_dir), "--size", str(CELL), "--samples", str(args.samples)], check=True)
         renders = [np.asarray(Image.open(renders_dir / f"{index:02d}.png").convert("RGB")) for index in range(len(rows))]
-    sheet = Image.new("RGB", (CELL * len(COLUMNS), LABEL + (CELL + LABEL) * len(rows)), (24, 24, 24))
-    draw = ImageDraw.Draw(sheet)
-    for column, title in enumerate(COLUMNS):
-        draw.text((column * CELL + 4, 1), title, fill=(230, 230, 230))
-    for row, ((name, photo, maps), render) in enumerate(zip(rows, renders, strict=True)):
-        top = LABEL + row * (CELL + LABEL)
-        draw.text((4, top + 1), f"{name}  ({model.descriptor.name})", fill=(200, 200, 200))
-        tiles = (photo, maps["albedo"], maps["normal"], maps["roughness"], maps["specular"], render)
-        for column, tile in enumerate(tiles):
-            sheet.paste(cell(tile), (column * CELL, top + LABEL))
+    sheet_rows = ((f"{name}  ({model.descriptor.name})",
+                   [cell(tile) for tile in (photo, maps["albedo"], maps["normal"], maps["roughness"], maps["specular"], render)])
+                  for (name, photo, maps), render in zip(rows, renders, strict=True))
+    sheet = contact_sheet(COLUMNS, sheet_rows, CELL, background=(24, 24, 24), ink=(220, 220, 220))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     sheet.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(args.out, optimize=True)
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)")

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _sheet import contact_sheet  # noqa: E402
 from multiply_quality import SUFFIXES, exemplar_of  # noqa: E402
 
 from texforge.server.multiply.textures import TextureSet  # noqa: E402
 from texforge.server.multiply.variations import variation  # noqa: E402
 
 CELL = 160
-LABEL = 14
 PREFERRED = ("japanese_maple_1", "soil_1", "soil_4", "water", "ink", "multiexample_2", "red_bricks_1", "white_bricks_1",
              "red_bricks_3", "wood_planks_1", "wood_board_1", "wood_planks_4")
 """Name fragments picked first: stochastic, then structured, then directional textures."""
@@ -57,16 +57,7 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(1)
     paths = pick(args.data)
-    sheet = Image.new("RGB", (CELL * len(COLUMNS), LABEL + (CELL + LABEL) * len(paths)), "white")
-    draw = ImageDraw.Draw(sheet)
-    for column, title in enumerate(COLUMNS):
-        draw.text((column * CELL + 4, 1), title, fill="black")
-    for index, path in enumerate(paths):
-        top = LABEL + index * (CELL + LABEL)
-        draw.text((4, top + 1), path.stem, fill="black")
-        for column, image in enumerate(row_of(path)):
-            sheet.paste(image, (column * CELL, top + LABEL))
-        print(f"{path.stem}: done", flush=True)
+    sheet = contact_sheet(COLUMNS, ((path.stem, row_of(path)) for path in paths), CELL)
     sheet.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG).save(args.out, optimize=True)
     print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.2f} MiB)")
     return 0

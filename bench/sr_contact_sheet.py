@@ -16,17 +16,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from texforge.server.contract import JobContext, UpscaleRequest
-from texforge.server.sr.data import list_images, load_rgb
-from texforge.server.sr.metrics import bicubic_downscale, bicubic_upscale
-from texforge.server.sr.upscaler import NeuralUpscaler
-from texforge.server.weight_files import model_path, sharp_partner_path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _sheet import contact_sheet  # noqa: E402
+
+from texforge.server.contract import JobContext, UpscaleRequest  # noqa: E402
+from texforge.server.sr.data import list_images, load_rgb  # noqa: E402
+from texforge.server.sr.metrics import bicubic_downscale, bicubic_upscale  # noqa: E402
+from texforge.server.sr.upscaler import NeuralUpscaler  # noqa: E402
+from texforge.server.weight_files import model_path, sharp_partner_path  # noqa: E402
 
 CROP = 192
 SHOWN = 256
-LABEL = 14
 COLUMNS = ("bicubic", "default (detail 0)", "detail 0.5", "detail 1 (sharp)", "HR")
 
 
@@ -55,15 +57,10 @@ def main() -> int:
     model = NeuralUpscaler.from_file(model_path(args.model), args.model, precision="bf16",
                                      sharp_path=args.sharp or sharp_partner_path(args.model))
     paths = [path for folder in args.data for path in list_images([str(folder)])[: args.limit]]
-    sheet = Image.new("RGB", (SHOWN * len(COLUMNS), LABEL + (SHOWN + LABEL) * len(paths)), "white")
-    draw = ImageDraw.Draw(sheet)
-    for column, title in enumerate(COLUMNS):
-        draw.text((column * SHOWN + 4, 1), title, fill="black")
-    for index, path in enumerate(paths):
-        top = LABEL + index * (SHOWN + LABEL)
-        draw.text((4, top + 1), f"{path.parent.name}/{path.stem}", fill="black")
-        for column, image in enumerate(row_of(model, centre_crop(load_rgb(path), CROP))):
-            sheet.paste(Image.fromarray(image).resize((SHOWN, SHOWN), Image.Resampling.NEAREST), (column * SHOWN, top + LABEL))
+    rows = ((f"{path.parent.name}/{path.stem}",
+             [Image.fromarray(image).resize((SHOWN, SHOWN), Image.Resampling.NEAREST)
+              for image in row_of(model, centre_crop(load_rgb(path), CROP))]) for path in paths)
+    sheet = contact_sheet(COLUMNS, rows, SHOWN)
     sheet.save(args.out, optimize=True)
     print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.2f} MiB)")
     return 0
