@@ -29,6 +29,12 @@ def smooth_noise(size: tuple[int, int], seed: int, scale: float = 6.0) -> np.nda
     return (field - field.min()) / (field.max() - field.min())
 
 
+def noise_guide(size: tuple[int, int], seed: int = 0) -> torch.Tensor:
+    """A 3-channel float guide of smooth noise (the field, its square, its complement)."""
+    field = smooth_noise(size, seed)
+    return torch.from_numpy(np.stack([field, field ** 2, 1 - field]).astype(np.float32))
+
+
 RAMP_STOPS = np.array([0.0, 0.35, 0.7, 1.0])
 RAMP_COLOURS = np.array([[0.15, 0.08, 0.02], [0.55, 0.35, 0.12], [0.35, 0.6, 0.2], [0.95, 0.95, 0.9]])
 

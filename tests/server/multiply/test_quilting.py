@@ -23,12 +23,7 @@ from texforge.server.multiply.synthesis import SynthesisRequest, synthesise
 from texforge.server.multiply.textures import TextureSet
 from texforge.server.multiply.variations import method_for, variation, variation_passes
 
-from .conftest import smooth_noise
-
-
-def noise_guide(size: tuple[int, int], seed: int = 0) -> torch.Tensor:
-    field = smooth_noise(size, seed)
-    return torch.from_numpy(np.stack([field, field ** 2, 1 - field]).astype(np.float32))
+from .conftest import noise_guide, smooth_noise
 
 
 def brick_wall(size: tuple[int, int] = (96, 96), course: int = 12, brick: int = 24, seed: int = 0) -> np.ndarray:

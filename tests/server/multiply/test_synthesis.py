@@ -15,16 +15,11 @@ from texforge.server.multiply.synthesis import (
     synthesise,
 )
 
-from .conftest import smooth_noise
-
-
-def guide_of_noise(size: tuple[int, int], seed: int = 0) -> torch.Tensor:
-    field = smooth_noise(size, seed)
-    return torch.from_numpy(np.stack([field, field ** 2, 1 - field]).astype(np.float32))
+from .conftest import noise_guide
 
 
 def test_the_same_seed_gives_the_same_map_and_another_seed_another() -> None:
-    guide = guide_of_noise((40, 40))
+    guide = noise_guide((40, 40))
     first = synthesise(SynthesisRequest(guide, (64, 72), True, seed=3))
     assert torch.equal(first, synthesise(SynthesisRequest(guide, (64, 72), True, seed=3)))
     other = synthesise(SynthesisRequest(guide, (64, 72), True, seed=4))
@@ -33,14 +28,14 @@ def test_the_same_seed_gives_the_same_map_and_another_seed_another() -> None:
 
 @pytest.mark.parametrize("size", [(8, 8), (37, 91), (130, 64)])
 def test_any_output_size_copies_pixels_from_inside_the_exemplar(size: tuple[int, int]) -> None:
-    guide = guide_of_noise((40, 56))
+    guide = noise_guide((40, 56))
     coords = synthesise(SynthesisRequest(guide, size, False, seed=0))
     assert coords.shape == (2, *size) and coords.dtype == torch.long
     assert coords[0].min() >= 0 and coords[0].max() < 40 and coords[1].min() >= 0 and coords[1].max() < 56
 
 
 def test_the_output_is_made_of_coherent_exemplar_pieces_not_a_copy() -> None:
-    guide = guide_of_noise((48, 48))
+    guide = noise_guide((48, 48))
     coords = synthesise(SynthesisRequest(guide, (96, 96), True, seed=1))
     continues = ((coords[1, :, 1:] - coords[1, :, :-1]) == 1) & (coords[0, :, 1:] == coords[0, :, :-1])
     assert continues.float().mean() > 0.6  # pieces, not a per-pixel mosaic
@@ -49,7 +44,7 @@ def test_the_output_is_made_of_coherent_exemplar_pieces_not_a_copy() -> None:
 
 
 def test_a_tileable_map_wraps_around_as_smoothly_as_its_interior() -> None:
-    guide = guide_of_noise((48, 48), seed=2)
+    guide = noise_guide((48, 48), seed=2)
     exemplar = guide.numpy().transpose(1, 2, 0)
     ratios = []
     for seed in range(3):
@@ -60,7 +55,7 @@ def test_a_tileable_map_wraps_around_as_smoothly_as_its_interior() -> None:
 
 
 def test_pinned_pixels_copy_the_exemplar_in_place() -> None:
-    guide = guide_of_noise((48, 40))
+    guide = noise_guide((48, 40))
     pinned = torch.zeros(48, 40, dtype=torch.bool)
     pinned[8:40, 6:34] = True
     coords = synthesise(SynthesisRequest(guide, (48, 40), True, seed=0, pinned=pinned))
@@ -69,7 +64,7 @@ def test_pinned_pixels_copy_the_exemplar_in_place() -> None:
 
 
 def test_progress_is_called_once_per_pass() -> None:
-    guide = guide_of_noise((40, 40))
+    guide = noise_guide((40, 40))
     calls = []
     synthesise(SynthesisRequest(guide, (64, 64), True, seed=0), progress=lambda: calls.append(1))
     assert len(calls) == passes((40, 40), (64, 64)) > 1
