@@ -31,7 +31,7 @@ Progress = Callable[[], None]
 
 @dataclass(frozen=True)
 class QuiltSettings:
-    """Knobs of the quilting; the defaults are the measured choice (docs/multiply.md)."""
+    """Knobs of the quilting (docs/multiply.md says which were measured and which are the paper's kind of values)."""
 
     patch_fraction: float = 0.375
     """Side of a patch over the exemplar's shorter side."""
