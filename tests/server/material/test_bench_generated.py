@@ -21,3 +21,6 @@ def test_generated_bench_prints_scores_for_the_model_and_both_baselines() -> Non
             assert 0.0 <= float(fields[f"{model}.{name}"]) < 1.0
     # the samples differ from one another, so predicting their mean cannot be exact
     assert float(fields["mean-map.albedo"]) > 0.0
+    # a uniform paint's albedo is de-lit: no hotspot and no inverse hotspot (stage 8: centre 0.74)
+    assert abs(float(fields["material-1shot.uniform_centre"]) - 1.0) < 0.1
+    assert abs(float(fields["material-1shot.uniform_edge"]) - 1.0) < 0.15
