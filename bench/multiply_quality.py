@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +131,7 @@ COLUMNS = ("seam", "copy", "twin", "patch", "tiled", "shuffle", "seconds", "seam
 
 def print_table(rows: dict[str, dict[str, float]], folder: str) -> dict[str, float]:
     """Per-texture rows and their median; returns the median row."""
-    columns = columns_of(rows)
+    columns = columns_of(rows.values())
     names = ["texture", *columns]
     print(f"\n{folder}\n" + " ".join(f"{name[:14]:>14}" if index else f"{name:<32}" for index, name in enumerate(names)))
     for name, row in rows.items():
@@ -141,9 +141,9 @@ def print_table(rows: dict[str, dict[str, float]], folder: str) -> dict[str, flo
     return median
 
 
-def columns_of(rows: dict[str, dict[str, float]]) -> tuple[str, ...]:
+def columns_of(rows: Iterable[dict[str, float]]) -> tuple[str, ...]:
     """The table's columns: COLUMNS, then the baseline's where it was measured."""
-    first = next(iter(rows.values()))
+    first = next(iter(rows))
     return COLUMNS + tuple(f"base_{column}" for column in VARIATION_COLUMNS if f"base_{column}" in first)
 
 
@@ -231,7 +231,7 @@ def main() -> int:
         rows = {path.name: measure_texture(path, args.method, baseline) for path in files}
         medians.append(print_table(rows, str(folder)))
         all_rows += rows.values()
-    columns = COLUMNS + tuple(key for key in all_rows[0] if key.startswith("base_"))
+    columns = columns_of(all_rows)
     overall = {column: statistics.median(row[column] for row in all_rows) for column in columns}
     print(f"\nall {len(all_rows)} textures, median: " + " ".join(f"{c}={overall[c]:.3f}" for c in columns))
 

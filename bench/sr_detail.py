@@ -60,15 +60,17 @@ def main() -> int:
     for folder in args.data:
         images = [crop_to_multiple(load_rgb(path), scale) for path in list_images([str(folder)])]
         lows = [bicubic_downscale(hr, scale) for hr in images]
-        bicubic_hf = np.mean([high_frequency_energy(bicubic_upscale(lr, scale)) / high_frequency_energy(hr)
-                              for lr, hr in zip(lows, images, strict=True)])
+        bicubics = [bicubic_upscale(lr, scale) for lr in lows]
+        bicubic_psnr = [psnr_y(b, hr, scale) for b, hr in zip(bicubics, images, strict=True)]
+        truth_hf = [high_frequency_energy(hr) for hr in images]
+        bicubic_hf = np.mean([high_frequency_energy(b) / t for b, t in zip(bicubics, truth_hf, strict=True)])
         print(f"{folder.name:<14} {'bicub':>6} {0.0:8.3f} {bicubic_hf:6.3f} {'':>6}")
         base = [upscale(model, lr, scale, 0.0) for lr in lows]
         for detail in args.steps:
             outputs = base if detail == 0 else [upscale(model, lr, scale, detail) for lr in lows]
-            gain = np.mean([psnr_y(out, hr, scale) - psnr_y(bicubic_upscale(lr, scale), hr, scale)
-                            for out, lr, hr in zip(outputs, lows, images, strict=True)])
-            hf = np.mean([high_frequency_energy(out) / high_frequency_energy(hr) for out, hr in zip(outputs, images, strict=True)])
+            gain = np.mean([psnr_y(out, hr, scale) - reference
+                            for out, hr, reference in zip(outputs, images, bicubic_psnr, strict=True)])
+            hf = np.mean([high_frequency_energy(out) / t for out, t in zip(outputs, truth_hf, strict=True)])
             move = np.mean([np.abs(out.astype(float) - b.astype(float)).mean() for out, b in zip(outputs, base, strict=True)])
             print(f"{folder.name:<14} {detail:6.2f} {gain:8.3f} {hf:6.3f} {move:6.3f}")
             result[f"{folder.name}_gain_{detail:g}"] = float(gain)

@@ -150,8 +150,7 @@ class _Matcher:
         factor = 1
         while min(guide.shape[1:]) / factor > match_side:
             factor *= 2
-        small = F.avg_pool2d(guide[None], factor)[0] if factor > 1 else guide
-        small = small.double()
+        small = _pooled(guide, factor).double()
         return cls(small, factor, torch.fft.rfft2(small), torch.fft.rfft2(small.square().sum(0)))
 
     def errors(self, template: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -347,27 +346,26 @@ def _lay(guide: torch.Tensor, matcher: _Matcher, coords: torch.Tensor, laid: tor
     limit = (guide.shape[1] - t_height, guide.shape[2] - t_width)
     region = (rows[:, None], cols[None, :])
     mask = laid[region]
-    if not bool(mask.any()):
-        top = int(torch.randint(0, limit[0] + 1, (1,), generator=generator))
-        left = int(torch.randint(0, limit[1] + 1, (1,), generator=generator))
-    else:
-        current = coords[:, rows[:, None], cols[None, :]]
-        values = guide[:, current[0], current[1]]
+    overlapping = bool(mask.any())
+    current = coords[(slice(None), *region)]
+    laid_values = guide[:, current[0], current[1]]  # what the overlap shows now
+    if overlapping:
         weight = mask.float()
         factor = matcher.factor
         small_weight = _pooled(weight[None], factor)[0]
-        small_values = _pooled(values * weight, factor) / small_weight.clamp_min(1e-6)
-        small_errors = matcher.errors(small_values, small_weight)
-        small_errors = small_errors[: limit[0] // factor + 1, : limit[1] // factor + 1]
+        small_values = _pooled(laid_values * weight, factor) / small_weight.clamp_min(1e-6)
+        small_errors = matcher.errors(small_values, small_weight)[: limit[0] // factor + 1, : limit[1] // factor + 1]
         small_errors = small_errors + _reuse_penalty(small_errors, usage, int(laid.sum()), (t_height, t_width),
                                                      factor, settings.reuse_weight)
-        top, left = _refined(guide, values, weight, _choose(small_errors, settings.tolerance, generator),
+        top, left = _refined(guide, laid_values, weight, _choose(small_errors, settings.tolerance, generator),
                              factor, limit)
+    else:
+        top = int(torch.randint(0, limit[0] + 1, (1,), generator=generator))
+        left = int(torch.randint(0, limit[1] + 1, (1,), generator=generator))
     patch_rows = torch.arange(top, top + t_height)[:, None].expand(t_height, t_width)
     patch_cols = torch.arange(left, left + t_width)[None, :].expand(t_height, t_width)
-    if bool(mask.any()):
-        current = coords[:, rows[:, None], cols[None, :]]
-        difference = (guide[:, patch_rows, patch_cols] - guide[:, current[0], current[1]]).square().sum(0)
+    if overlapping:
+        difference = (guide[:, patch_rows, patch_cols] - laid_values).square().sum(0)
         take = torch.from_numpy(new_side(difference.numpy(), overlap, sides)) | ~mask
     else:
         take = torch.ones(t_height, t_width, dtype=torch.bool)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from texforge.server.contract import JobContext, UpscaleRequest
+from texforge.server.contract import JobContext, UpscaleModel, UpscaleRequest
 from texforge.server.sr.metrics import (
     bicubic_downscale,
     bicubic_upscale,
@@ -30,22 +30,22 @@ def textured_image(side: int = 192, seed: int = 0) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def fast_x4() -> object:
+def fast_x4() -> UpscaleModel:
     if not sharp_partner_path("fast-x4").is_file():
         pytest.fail("fast-x4-sharp.safetensors is not shipped")
     torch.set_num_threads(2)
     return load_upscaler("fast-x4", precision="bf16")
 
 
-def upscale(model: object, image: np.ndarray, detail: float) -> np.ndarray:
-    return model.upscale(UpscaleRequest.of(image, scale=4, detail=detail), JobContext())  # type: ignore[attr-defined]
+def upscale(model: UpscaleModel, image: np.ndarray, detail: float) -> np.ndarray:
+    return model.upscale(UpscaleRequest.of(image, scale=4, detail=detail), JobContext())
 
 
-def test_the_shipped_x4_has_a_sharp_partner(fast_x4: object) -> None:
-    assert fast_x4.descriptor.detail  # type: ignore[attr-defined]
+def test_the_shipped_x4_has_a_sharp_partner(fast_x4: UpscaleModel) -> None:
+    assert fast_x4.descriptor.detail
 
 
-def test_detail_moves_the_output_monotonically_towards_more_fine_detail(fast_x4: object) -> None:
+def test_detail_moves_the_output_monotonically_towards_more_fine_detail(fast_x4: UpscaleModel) -> None:
     low = bicubic_downscale(textured_image(), 4)
     outputs = [upscale(fast_x4, low, detail).astype(np.float64) for detail in DETAILS]
     moved = [float(np.abs(out - outputs[0]).mean()) for out in outputs]
@@ -55,7 +55,7 @@ def test_detail_moves_the_output_monotonically_towards_more_fine_detail(fast_x4:
     assert energies[-1] > 1.5 * energies[0]
 
 
-def test_detail_adds_no_halo_on_flat_colour(fast_x4: object) -> None:
+def test_detail_adds_no_halo_on_flat_colour(fast_x4: UpscaleModel) -> None:
     low, card, flat = flat_colour_card(size=48)
     bicubic = halo_levels(bicubic_upscale(low, 4), card, flat)
     faithful, sharp = (halo_levels(upscale(fast_x4, low, detail), card, flat) for detail in (0.0, 1.0))
