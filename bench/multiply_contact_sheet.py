@@ -47,6 +47,7 @@ def cell(image: np.ndarray) -> Image.Image:
 def row_of(path: Path) -> list[Image.Image]:
     exemplar = exemplar_of(path)
     first, second = (variation(TextureSet(exemplar), (512, 512), tileable=True, seed=seed).image for seed in (0, 1))
+    print(f"{path.stem}: done", flush=True)
     return [cell(exemplar), cell(first), cell(second), cell(np.tile(first, (2, 2, 1)))]
 
 
