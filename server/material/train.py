@@ -65,6 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--photo-skip", action="store_true", help="the output head also sees the input photos")
     parser.add_argument("--exposure", type=float, nargs=2, default=list(CaptureJitter.exposure),
                         metavar=("LOW", "HIGH"), help="range of the training photos' exposure")
+    parser.add_argument("--fov", type=float, nargs=2, default=list(CaptureJitter.fov_degrees),
+                        metavar=("LOW", "HIGH"), help="range of the training photos' horizontal field of view, degrees")
     parser.add_argument("--roughness-curve", type=float, nargs=2, default=list(CaptureJitter.roughness_curve),
                         metavar=("LOW", "HIGH"),
                         help="range of p: photos rendered with roughness r^p, labels keep r (1 1: off)")
@@ -125,7 +127,10 @@ def training_batch(config: MaterialTrainConfig, step: int, setup: CaptureSetup,
 
 def capture_jitter(args: argparse.Namespace) -> CaptureJitter:
     """The training photos' capture ranges, as the command line sets them."""
-    return CaptureJitter(exposure=_checked_range(args.exposure, "--exposure"),
+    fov = _checked_range(args.fov, "--fov")
+    if fov[1] >= 180:
+        raise ValueError(f"--fov needs HIGH < 180 degrees, got {fov[1]:g}")
+    return CaptureJitter(fov_degrees=fov, exposure=_checked_range(args.exposure, "--exposure"),
                          roughness_curve=_checked_range(args.roughness_curve, "--roughness-curve"))
 
 
@@ -287,7 +292,8 @@ def _data_description(config: MaterialTrainConfig) -> str:
             f"{run.crop}px crops, batch {run.batch}, metal share {config.metal_share:g}")
     if config.plain_share:
         data += f", {config.plain_share:.0%} plain surfaces"
-    data += (f"; photos at exposure {jitter.exposure[0]:g}-{jitter.exposure[1]:g}, "
+    data += (f"; photos at fov {jitter.fov_degrees[0]:g}-{jitter.fov_degrees[1]:g} degrees, "
+             f"exposure {jitter.exposure[0]:g}-{jitter.exposure[1]:g}, "
              f"roughness curve r^p with p {jitter.roughness_curve[0]:g}-{jitter.roughness_curve[1]:g}")
     if config.exemplars:
         data += (f"; {config.exemplar_fraction:.0%} augmented crops of exemplar map sets "

@@ -124,20 +124,22 @@ def test_weight_average_saves_the_average_and_resumes_the_trained_weights(tmp_pa
 def test_capture_ranges_change_the_photos_not_the_labels(tmp_path: Path) -> None:
     plain = _args(tmp_path / "a.safetensors", 1, 1)
     curved = _args(tmp_path / "a.safetensors", 1, 1, False, "--roughness-curve", "1.5", "1.5",
-                   "--exposure", "0.3", "0.5")
+                   "--exposure", "0.3", "0.5", "--fov", "20", "25")
     setup = train.CaptureSetup()
     plain_photos, plain_maps = train.training_batch(train.MaterialTrainConfig.from_namespace(plain), 0, setup)
     curved_photos, curved_maps = train.training_batch(train.MaterialTrainConfig.from_namespace(curved), 0, setup)
     assert torch.equal(plain_maps.stacked(), curved_maps.stacked())
     assert not torch.allclose(plain_photos, curved_photos)
     assert train.capture_jitter(curved).exposure == (0.3, 0.5)
+    assert train.capture_jitter(curved).fov_degrees == (20.0, 25.0)
 
 
-@pytest.mark.parametrize("option", ["--exposure", "--roughness-curve"])
-def test_bad_capture_range_is_refused_before_training(tmp_path: Path, option: str) -> None:
+@pytest.mark.parametrize(("option", "low", "high"), [("--exposure", "2", "1"), ("--roughness-curve", "2", "1"),
+                                                     ("--fov", "60", "40"), ("--fov", "0", "40"), ("--fov", "20", "180")])
+def test_bad_capture_range_is_refused_before_training(tmp_path: Path, option: str, low: str, high: str) -> None:
     out = tmp_path / "never.safetensors"
     with pytest.raises(ValueError, match=option):
-        train.run(_args(out, 1, 1, False, option, "2", "1"))
+        train.run(_args(out, 1, 1, False, option, low, high))
     assert not out.exists()
 
 
