@@ -27,7 +27,7 @@ from texforge.server.material.exemplars import encode_strip_maps
 from texforge.server.material.metrics import chroma, radial_profile
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
 from texforge.server.material.pipeline import capture_for
-from texforge.server.material.procedural import CaptureJitter, batch_material_and_kind, render_capture
+from texforge.server.material.procedural import CaptureJitter, batch_material_and_kind, render_capture_with_fov
 from texforge.server.material.render import SVBRDF, CaptureSetup, FlashRenderer, srgb_to_linear
 from texforge.server.weight_files import shipped_material_files
 
@@ -36,17 +36,19 @@ HELD_OUT_SEED = 2_000_000_011
 
 
 def held_out_samples(count: int, size: int, metal_share: float, setup: CaptureSetup, seed: int = HELD_OUT_SEED,
-                     metals: list[bool] | None = None,
-                     jitter: CaptureJitter | None = None) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
+                     metals: list[bool] | None = None, jitter: CaptureJitter | None = None,
+                     fovs: list[float] | None = None) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
     """``count`` (flash photo (1, 3, H, W), ground truth in the strips' encoding) pairs, reproducible;
-    whether each is a metal is appended to ``metals`` when given; photos with ``jitter``'s capture
-    ranges (default: training's)."""
+    whether each is a metal is appended to ``metals`` and its field of view to ``fovs`` when given;
+    photos with ``jitter``'s capture ranges (default: training's)."""
     samples = []
     for index in range(count):
         material, metal = batch_material_and_kind(seed, index, size, metal_share)
         if metals is not None:
             metals.append(metal)
-        flash, _ = render_capture(material, torch.Generator().manual_seed(seed + index), setup, jitter)
+        flash, _, fov = render_capture_with_fov(material, torch.Generator().manual_seed(seed + index), setup, jitter)
+        if fovs is not None:
+            fovs.append(float(fov[0]))
         samples.append((flash, encode_strip_maps(material)))
     return samples
 
@@ -60,26 +62,31 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--fov", type=float, nargs=2, default=list(CaptureJitter.fov_degrees), metavar=("LOW", "HIGH"),
                         help="range of the photos' horizontal field of view, degrees (e.g. 23 23: a zoomed phone lens)")
+    parser.add_argument("--known-fov", action="store_true",
+                        help="send each photo's field of view in the request, as a user who knows the lens would")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     setup = CaptureSetup()
     metals: list[bool] = []
     jitter = CaptureJitter(fov_degrees=(args.fov[0], args.fov[1]))
-    samples = held_out_samples(args.count, args.size, args.metal_share, setup, metals=metals, jitter=jitter)
+    fovs: list[float] = []
+    samples = held_out_samples(args.count, args.size, args.metal_share, setup, metals=metals, jitter=jitter, fovs=fovs)
     paths = args.weights or shipped_material_files()
     models = [NeuralMaterialModel.from_file(p) for p in paths] + [HeuristicMaterialModel()]
     per_sample: dict[str, list[dict[str, float]]] = {"mean-map": []}
     rows = {"mean-map": mean_map_scores(samples, setup, per_sample["mean-map"])}
     for model in models:
         per_sample[model.descriptor.name] = []
-        rows[model.descriptor.name], _ = evaluate(model, samples, setup, 0, per_sample=per_sample[model.descriptor.name])
+        rows[model.descriptor.name], _ = evaluate(model, samples, setup, 0, per_sample=per_sample[model.descriptor.name],
+                                                  fovs=fovs if args.known_fov else None)
     for name, items in per_sample.items():
         rows[name].update(kind_scores(items, metals))
     for model in models:
         rows[model.descriptor.name].update(uniform_scores(model, setup))
     print_scores(f"{args.count} held-out generated materials ({args.size} px, metal share {args.metal_share:g}, "
-                 f"fov {args.fov[0]:g}-{args.fov[1]:g})", rows, f"materials={args.count} metals={sum(metals)}")
+                 f"fov {args.fov[0]:g}-{args.fov[1]:g}{', told' if args.known_fov else ''})", rows,
+                 f"materials={args.count} metals={sum(metals)}")
     print_kind_table(rows)
     return 0
 

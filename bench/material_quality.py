@@ -85,16 +85,19 @@ def scores(predicted: dict[str, torch.Tensor], truth: dict[str, torch.Tensor], s
 
 
 def evaluate(model, strips, setup: CaptureSetup, refine: int,  # noqa: ANN001
-             per_strip: bool = False, per_sample: list[dict[str, float]] | None = None) -> tuple[dict[str, float], float]:
+             per_strip: bool = False, per_sample: list[dict[str, float]] | None = None,
+             fovs: list[float] | None = None) -> tuple[dict[str, float], float]:
     """Mean scores over strips and seconds per strip (each strip's scores printed if `per_strip`,
-    appended to ``per_sample`` when given)."""
+    appended to ``per_sample`` when given); ``fovs``: each photo's field of view, sent in the
+    request as a user who knows the lens would (default: none sent)."""
     totals = {name: 0.0 for name in SCORES}
     started = time.perf_counter()
     for index, (photo, truth) in enumerate(strips):
         flash = photo_uint8(photo)
         guide = guide_for(to_svbrdf(truth), setup) if "guide" in model.descriptor.inputs else None
         # the synthetic guide is pixel-aligned by construction (alignment: bench/material_align.py)
-        request = MaterialRequest.of(flash, guide=guide, size=photo.shape[-1], refine_steps=refine, guide_aligned=guide is not None)
+        request = MaterialRequest.of(flash, guide=guide, size=photo.shape[-1], refine_steps=refine,
+                                     guide_aligned=guide is not None, fov_degrees=fovs[index] if fovs else None)
         predicted = arrays_to_encoded(model.estimate(request, JobContext()))
         strip_scores = scores(predicted, truth, setup)
         if per_sample is not None:

@@ -20,7 +20,7 @@ from ..contract import JobContext, MaterialRequest, ModelDescriptor
 from .detail import PHOTO_DETAIL, DetailGains
 from .heuristic import heuristic_svbrdf
 from .imaging import fit_longer_side, resize
-from .network import MaterialNet
+from .network import MaterialNet, half_fov_tangent
 from .pipeline import WORKING_SIDE, capture_for, estimate_request, self_ensemble
 from .render import SVBRDF, CaptureSetup
 from .scales import fuse_scales
@@ -47,7 +47,8 @@ class _EstimatorBase:
         """The horizontal field of view (degrees) that ``estimate`` assumes for ``request``."""
         return capture_for(self.capture, request.args.fov_degrees).fov_degrees
 
-    def predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup) -> SVBRDF:
+    def predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup,
+                fov_degrees: float | None = None) -> SVBRDF:
         """Linear maps at the working size (see ``pipeline.Estimator``)."""
         raise NotImplementedError
 
@@ -64,8 +65,9 @@ class HeuristicMaterialModel(_EstimatorBase):
             card={"data": "none (hand-written rules)", "steps": 0},
         )
 
-    def predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup) -> SVBRDF:
-        """Linear maps at the working size (see ``pipeline.Estimator``)."""
+    def predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup,
+                fov_degrees: float | None = None) -> SVBRDF:
+        """Linear maps at the working size (see ``pipeline.Estimator``); the field of view is in ``capture``."""
         return heuristic_svbrdf(flash, capture)
 
 
@@ -97,14 +99,18 @@ class NeuralMaterialModel(_EstimatorBase):
         net, capture, card = load_model(path, device)
         return cls(net, capture, card, name or path.name.removesuffix(".safetensors"), device)
 
-    def predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup) -> SVBRDF:
+    def predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup,
+                fov_degrees: float | None = None) -> SVBRDF:
         """Linear maps at the working size (see ``pipeline.Estimator``)."""
-        # the network was trained on random fields of view (40-75 degrees): it needs no capture setup
+        # trained on random fields of view, the network needs no capture setup; one with
+        # fov_input reads the field of view when the request knows it
         photos = (flash if guide is None else torch.cat([flash, guide], dim=1)).to(self.device)
-        maps = self_ensemble(self.net, photos, self.symmetries)
         h, w = photos.shape[2:]
+        tangent = half_fov_tangent(fov_degrees, h, w)
+        maps = self_ensemble(self.net, photos, self.symmetries, tangent)
         if 0 < self.context_side < max(h, w):
-            context = self_ensemble(self.net, resize(photos, fit_longer_side(h, w, self.context_side)), self.symmetries)
+            context = self_ensemble(self.net, resize(photos, fit_longer_side(h, w, self.context_side)), self.symmetries,
+                                    tangent)
             maps = fuse_scales(context, maps)
         return maps.map(lambda t: t.float().cpu())
 

@@ -6,13 +6,15 @@ next stage. This lets distant pixels exchange information (where the highlight i
 overall exposure) without a huge receptive field, and keeps the network fully convolutional:
 any input size works (it is padded to a multiple of ``2 ** depth`` and cropped back).
 
-Input: a flash photo (3 channels) or flash + guide (6 channels), sRGB-encoded in [0, 1].
+Input: a flash photo (3 channels) or flash + guide (6 channels), sRGB-encoded in [0, 1], and, for
+networks with ``fov_input``, the photo's field of view when it is known (``half_fov_tangent``).
 Output: an ``SVBRDF`` (linear maps; see ``render.py`` for the conventions).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -38,6 +40,13 @@ class NetworkConfig:
     only come back through the global track's bias; the first CPU-trained models read coloured
     photos as grey materials. The skip hands the head each pixel's colour directly.
     """
+    fov_input: int = 0
+    """1: the global track starts from the photo's field of view when it is known.
+
+    One photo cannot tell a broad highlight at a narrow field of view (a zoom lens) from a rougher
+    surface at a wide one; a network trained on both hedges between them (material-1shot card,
+    "Stage 10 attempt"). Told the field of view, it need not. Unknown reads as code (0, 0).
+    """
 
     def to_json(self) -> str:
         """JSON for safetensors metadata."""
@@ -53,6 +62,8 @@ class NetworkConfig:
             raise ValueError(f"in_channels must be 3 or 6, got {config.in_channels}")
         if config.photo_skip not in (0, 1):
             raise ValueError(f"photo_skip must be 0 or 1, got {config.photo_skip}")
+        if config.fov_input not in (0, 1):
+            raise ValueError(f"fov_input must be 0 or 1, got {config.fov_input}")
         if not 1 <= config.depth <= 8:
             raise ValueError(f"depth must be in 1..8, got {config.depth}")
         return config
@@ -112,6 +123,20 @@ class DecoderStage(nn.Module):
         return F.leaky_relu(_instance_norm(y) + bias, 0.2), state
 
 
+def half_fov_tangent(fov_degrees: float | None, height: int, width: int) -> float:
+    """tan of half the field of view across the photo's longer side, from the horizontal one
+    (0.0: unknown). The longer side is what stays put when the self-ensemble transposes a photo."""
+    if fov_degrees is None:
+        return 0.0
+    return math.tan(math.radians(fov_degrees) / 2) * max(height, width) / width
+
+
+def view_code(tangents: torch.Tensor) -> torch.Tensor:
+    """``(B,)`` ``half_fov_tangent`` values (0: unknown) -> ``(B, 2)`` (known, tangent) network input."""
+    known = (tangents > 0).to(tangents.dtype)
+    return torch.stack([known, tangents * known], dim=1)
+
+
 OUTPUT_CHANNELS = 9
 """normal x, y (2), diffuse (3), roughness (1), specular (3)."""
 
@@ -138,25 +163,41 @@ class MaterialNet(nn.Module):
             previous = out
         head_inputs = previous + (config.in_channels if config.photo_skip else 0)
         self.head = nn.Conv2d(head_inputs, OUTPUT_CHANNELS, 3, padding=1)
+        if config.fov_input:
+            # zero: a net grown from one without the input starts out computing exactly what it did
+            self.fov_embed = nn.Linear(2, config.global_dim)
+            nn.init.zeros_(self.fov_embed.weight)
+            nn.init.zeros_(self.fov_embed.bias)
 
     @property
     def multiple(self) -> int:
         """Input sizes are padded to a multiple of this."""
         return 2 ** self.config.depth
 
-    def forward(self, photos: torch.Tensor) -> SVBRDF:
-        """``(B, in_channels, H, W)`` photos in [0, 1] -> linear SVBRDF of the same size."""
+    def forward(self, photos: torch.Tensor, tangents: torch.Tensor | None = None) -> SVBRDF:
+        """``(B, in_channels, H, W)`` photos in [0, 1] -> linear SVBRDF of the same size.
+
+        ``tangents``: ``(B,)`` ``half_fov_tangent`` of each photo (0 or None: unknown); only
+        networks with ``fov_input`` read it.
+        """
         h, w = photos.shape[2:]
         m = self.multiple
         pad_h, pad_w = (-h) % m, (-w) % m
         x = photos * 2.0 - 1.0
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
-        raw = self._unet(x)[:, :, :h, :w]
+        raw = self._unet(x, tangents)[:, :, :h, :w]
         return maps_from_raw(raw)
 
-    def _unet(self, x: torch.Tensor) -> torch.Tensor:
-        state = x.new_zeros(x.shape[0], self.config.global_dim)
+    def _initial_state(self, x: torch.Tensor, tangents: torch.Tensor | None) -> torch.Tensor:
+        if not self.config.fov_input:
+            return x.new_zeros(x.shape[0], self.config.global_dim)
+        if tangents is None:
+            tangents = x.new_zeros(x.shape[0])
+        return self.fov_embed(view_code(tangents.to(device=x.device, dtype=torch.float32)))
+
+    def _unet(self, x: torch.Tensor, tangents: torch.Tensor | None) -> torch.Tensor:
+        state = self._initial_state(x, tangents)
         y = self.stem(x)
         state, bias = self.stem_track(y, state)
         y = F.leaky_relu(y + bias, 0.2)
@@ -173,11 +214,12 @@ class MaterialNet(nn.Module):
 
 
 def load_grown_state(net: MaterialNet, source: MaterialNet) -> None:
-    """Copy ``source``'s weights into ``net``, whose head may take extra (photo) inputs and whose
-    stem may take a guide photo ``source`` had none of (1-shot -> 2-shot).
+    """Copy ``source``'s weights into ``net``, whose head may take extra (photo) inputs, whose
+    stem may take a guide photo ``source`` had none of (1-shot -> 2-shot) and which may read the
+    field of view ``source`` did not (``fov_input``).
 
     Every extra input starts at zero weight, so the grown net computes what ``source`` did from
-    the flash photo, whatever the guide; training then teaches it to use the guide.
+    the flash photo, whatever the guide or field of view; training then teaches it to use them.
     """
     target = net.state_dict()
     for name, tensor in source.state_dict().items():

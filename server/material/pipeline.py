@@ -113,8 +113,11 @@ class Estimator(Protocol):
     detail: DetailGains
     """How much of the photo's band above the working size each map takes (``detail.py``)."""
 
-    def predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup) -> SVBRDF:
-        """Linear maps for ``(1, 3, h, w)`` photos in [0, 1] at the working size."""
+    def predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup,
+                fov_degrees: float | None = None) -> SVBRDF:
+        """Linear maps for ``(1, 3, h, w)`` photos in [0, 1] at the working size; ``fov_degrees``:
+        the photo's horizontal field of view when the request knows it (``capture`` has it too,
+        or the calibrated default when it is unknown)."""
         ...
 
 
@@ -130,7 +133,7 @@ def estimate_request(request: MaterialRequest, estimator: Estimator, context: Jo
         flash_work = resize(flash, work_size)
         guide_work = prepare_guide(estimator.descriptor, flash, guide, work_size, context, request.args.guide_aligned)
         context.progress(1, 4, "predict")
-        svbrdf = estimator.predict(flash_work, guide_work, capture)
+        svbrdf = estimator.predict(flash_work, guide_work, capture, request.args.fov_degrees)
     if request.args.refine_steps > 0:
         svbrdf = refine_svbrdf(svbrdf, flash_work, capture, request.args.refine_steps, context)
     context.progress(2, 4, "upsample")
@@ -180,16 +183,19 @@ def trim_edges(maps: SVBRDF, pixels: int = EDGE_TRIM) -> SVBRDF:
     return maps.map(lambda t: F.pad(t[:, :, pixels:-pixels, pixels:-pixels], (pixels,) * 4, mode="reflect"))
 
 
-def self_ensemble(net: MaterialNet, photos: torch.Tensor, symmetries: tuple[int, ...] = DIHEDRAL) -> SVBRDF:
+def self_ensemble(net: MaterialNet, photos: torch.Tensor, symmetries: tuple[int, ...] = DIHEDRAL,
+                  tangent: float = 0.0) -> SVBRDF:
     """Mean of the predictions for rotated/mirrored copies of the photos, each mapped back.
 
     A flat sample under a co-located flash looks the same rotated, so every symmetry is an
     equally valid view; averaging them cancels the parts of the estimate the network is unsure
     of (uncorrelated relief turns flatter) at the cost of one forward pass per symmetry.
+    ``tangent``: the photos' ``half_fov_tangent`` (0: unknown), the same for every symmetry.
     """
     if not symmetries:
         raise ValueError("self_ensemble needs at least one symmetry")
-    views = (transform_svbrdf(net(transform_image(photos, symmetry)), inverse_symmetry(symmetry)).stacked()
+    tangents = torch.full((photos.shape[0],), float(tangent))
+    views = (transform_svbrdf(net(transform_image(photos, symmetry), tangents), inverse_symmetry(symmetry)).stacked()
              for symmetry in symmetries)
     total = functools.reduce(torch.add, views)
     mean = trim_edges(SVBRDF.from_stacked(total / len(symmetries)))

@@ -397,6 +397,13 @@ class CaptureJitter:
 def render_capture(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSetup,
                    jitter: CaptureJitter | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Flash and guide photos ``(B, 3, H, W)`` in [0, 1] of a batch of materials."""
+    flash, guide, _ = render_capture_with_fov(svbrdf, g, setup, jitter)
+    return flash, guide
+
+
+def render_capture_with_fov(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSetup,
+                            jitter: CaptureJitter | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``render_capture``'s photos and each one's horizontal field of view ``(B,)`` in degrees."""
     jitter = jitter or CaptureJitter()
     b = svbrdf.shape[0]
     if jitter.roughness_curve != (1.0, 1.0):
@@ -415,7 +422,7 @@ def render_capture(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSetup,
     gamma = _uniform(g, *jitter.gamma)
     flash_photo = expose(flash, exposure, gamma, noise, g)
     guide_photo = expose(_guide_radiance(svbrdf, g), exposure, gamma, noise, g)
-    return flash_photo, guide_photo
+    return flash_photo, guide_photo, fov
 
 
 def _with_roughness_curve(svbrdf: SVBRDF, exponents: tuple[float, float], g: torch.Generator) -> SVBRDF:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -28,8 +28,8 @@ from ..training.precision import forward_fp32
 from ..training.state import TrainingState
 from .exemplars import decode_strip_maps, encode_strip_maps, load_exemplar, random_exemplar_crop, read_strip
 from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
-from .network import MaterialNet, NetworkConfig, load_grown_state
-from .procedural import METAL_SHARE, CaptureJitter, batch_material, generate_batch, plain_material, render_capture
+from .network import MaterialNet, NetworkConfig, half_fov_tangent, load_grown_state
+from .procedural import METAL_SHARE, CaptureJitter, batch_material, generate_batch, plain_material, render_capture_with_fov
 from .render import SVBRDF, CaptureSetup
 from .weights import TRAINING_CROP_SIZE, load_model, save_model
 
@@ -37,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 VALIDATION_SEED = 1_000_000_007
 """Seed of the held-out generated materials; training seeds never reach it."""
+
+FOV_TOLD_SHARE = 0.75
+"""Share of training photos whose field of view a ``fov_input`` network is told; the others
+teach it to estimate without one, as for a photo without EXIF when the user gives none."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +67,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--depth", type=int, default=5, help="U-Net stages")
     parser.add_argument("--global-dim", type=int, default=64, help="width of the global-feature track")
     parser.add_argument("--photo-skip", action="store_true", help="the output head also sees the input photos")
+    parser.add_argument("--fov-input", action="store_true",
+                        help=f"the network also reads the photo's field of view when known "
+                             f"(told for {FOV_TOLD_SHARE:.0%} of training photos)")
     parser.add_argument("--exposure", type=float, nargs=2, default=list(CaptureJitter.exposure),
                         metavar=("LOW", "HIGH"), help="range of the training photos' exposure")
     parser.add_argument("--fov", type=float, nargs=2, default=list(CaptureJitter.fov_degrees),
@@ -100,7 +107,7 @@ class MaterialTrainConfig:
         """The config of a namespace parsed with ``add_arguments``'s options; ValueError names a bad option."""
         network = NetworkConfig(in_channels=3 * args.shots, base_channels=args.base_channels,
                                 max_channels=args.max_channels, depth=args.depth, global_dim=args.global_dim,
-                                photo_skip=int(args.photo_skip))
+                                photo_skip=int(args.photo_skip), fov_input=int(args.fov_input))
         if not 0.0 <= args.plain_share <= 1.0:
             raise ValueError(f"--plain-share must lie in [0, 1], got {args.plain_share:g}")
         return cls(RunConfig.from_namespace(args), args.shots, network, args.map_loss, tuple(args.exemplars),
@@ -108,8 +115,17 @@ class MaterialTrainConfig:
                    args.renders, capture_jitter(args), args.device)
 
 
+class TrainingBatch(NamedTuple):
+    """One step's network input and target."""
+
+    photos: torch.Tensor
+    maps: SVBRDF
+    tangents: torch.Tensor
+    """``(B,)`` ``half_fov_tangent`` of each photo as the network is told it (0: not told)."""
+
+
 def training_batch(config: MaterialTrainConfig, step: int, setup: CaptureSetup,
-                   exemplars: list[SVBRDF] | None = None) -> tuple[torch.Tensor, SVBRDF]:
+                   exemplars: list[SVBRDF] | None = None) -> TrainingBatch:
     """Network input and target maps of one step; depends only on (seed, step), the exemplars and
     the capture ranges."""
     seed = config.run.seed * 10_000_019 + step
@@ -120,9 +136,18 @@ def training_batch(config: MaterialTrainConfig, step: int, setup: CaptureSetup,
         maps = generate_batch(config.run.batch, config.run.crop, seed, config.metal_share)
     if config.plain_share > 0:
         maps = _with_plain_items(config, seed, maps)
-    flash, guide = render_capture(maps, g, setup, config.jitter)
+    flash, guide, fov = render_capture_with_fov(maps, g, setup, config.jitter)
     photos = flash if config.shots == 1 else torch.cat([flash, guide], dim=1)
-    return photos, maps
+    return TrainingBatch(photos, maps, told_tangents(fov, photos, torch.Generator().manual_seed(seed * 13 + 5)))
+
+
+def told_tangents(fov_degrees: torch.Tensor, photos: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """``half_fov_tangent`` of each photo, 0 for the ones (1 - ``FOV_TOLD_SHARE``) left untold;
+    drawn from a generator of their own, so the photos are those of a run without the input."""
+    h, w = photos.shape[2:]
+    told = torch.rand(fov_degrees.shape[0], generator=g) < FOV_TOLD_SHARE
+    tangents = torch.tensor([half_fov_tangent(float(f), h, w) for f in fov_degrees])
+    return torch.where(told, tangents, torch.zeros_like(tangents))
 
 
 def capture_jitter(args: argparse.Namespace) -> CaptureJitter:
@@ -167,10 +192,11 @@ def _with_plain_items(config: MaterialTrainConfig, seed: int, maps: SVBRDF) -> S
     return SVBRDF.from_stacked(stacked)
 
 
-def training_loss(net: MaterialNet, photos: torch.Tensor, maps: SVBRDF, config: MaterialTrainConfig,
+def training_loss(net: MaterialNet, batch: TrainingBatch, config: MaterialTrainConfig,
                   step: int) -> tuple[torch.Tensor, dict[str, float]]:
     """Sum of the per-map losses and the weighted rendering loss (forward pass in bf16 with ``--bf16``)."""
-    predicted = forward_fp32(net, photos, config.run.bf16)
+    photos, maps = batch.photos, batch.maps
+    predicted = forward_fp32(partial(net, tangents=batch.tangents), photos, config.run.bf16)
     per_map = map_losses(predicted, maps, config.map_loss)
     g = torch.Generator().manual_seed(config.run.seed * 7919 + step)
     render = rendering_loss(predicted, maps, random_lighting(photos.shape[0], config.renders, g))
@@ -183,12 +209,13 @@ def training_loss(net: MaterialNet, photos: torch.Tensor, maps: SVBRDF, config: 
 @torch.no_grad()
 def validate_generated(net: MaterialNet, shots: int, setup: CaptureSetup, count: int = 16,
                        size: int = 128) -> dict[str, float]:
-    """Per-map RMSE (``map_rmse``) and flash re-render RMSE on held-out generated materials."""
+    """Per-map RMSE (``map_rmse``) and flash re-render RMSE on held-out generated materials (a
+    ``fov_input`` network is told every photo's field of view)."""
     net.eval()
     maps = generate_batch(count, size, VALIDATION_SEED)
-    flash, guide = render_capture(maps, torch.Generator().manual_seed(VALIDATION_SEED), setup)
+    flash, guide, fov = render_capture_with_fov(maps, torch.Generator().manual_seed(VALIDATION_SEED), setup)
     photos = flash if shots == 1 else torch.cat([flash, guide], dim=1)
-    predicted = net(photos)
+    predicted = net(photos, torch.tensor([half_fov_tangent(float(f), size, size) for f in fov]))
     net.train()
     return map_rmse(predicted, maps, setup)
 
@@ -258,8 +285,7 @@ def _adopt_grown(net: nn.Module, source: nn.Module) -> None:
 
 def _step(config: MaterialTrainConfig, state: TrainingState, setup: CaptureSetup, exemplars: list[SVBRDF],
           step: int) -> dict[str, float]:
-    photos, maps = training_batch(config, step, setup, exemplars)
-    loss, logs = training_loss(_material_net(state.network), photos, maps, config, step)
+    loss, logs = training_loss(_material_net(state.network), training_batch(config, step, setup, exemplars), config, step)
     state.optimiser.zero_grad()
     loss.backward()
     torch.nn.utils.clip_grad_norm_(state.network.parameters(), 1.0)
@@ -295,6 +321,8 @@ def _data_description(config: MaterialTrainConfig) -> str:
     data += (f"; photos at fov {jitter.fov_degrees[0]:g}-{jitter.fov_degrees[1]:g} degrees, "
              f"exposure {jitter.exposure[0]:g}-{jitter.exposure[1]:g}, "
              f"roughness curve r^p with p {jitter.roughness_curve[0]:g}-{jitter.roughness_curve[1]:g}")
+    if config.network.fov_input:
+        data += f"; the network told the field of view of {FOV_TOLD_SHARE:.0%} of the photos"
     if config.exemplars:
         data += (f"; {config.exemplar_fraction:.0%} augmented crops of exemplar map sets "
                  + ", ".join(path.name for path in config.exemplars))

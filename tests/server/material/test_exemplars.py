@@ -116,7 +116,7 @@ def test_training_batch_draws_exemplars_with_their_colours_permuted(tmp_path: Pa
     args = parser.parse_args(["--out", str(tmp_path / "m.safetensors"), "--batch", "3", "--crop", "8",
                               "--exemplar-fraction", "1.0"])
     config = train.MaterialTrainConfig.from_namespace(args)
-    _, maps = train.training_batch(config, 0, CaptureSetup(), [load_exemplar(path)])
+    maps = train.training_batch(config, 0, CaptureSetup(), [load_exemplar(path)]).maps
     colour = sorted((torch.tensor([200, 100, 50]) / 255.0).tolist())
     for item in range(3):
         assert sorted(maps.diffuse[item, :, 0, 0].tolist()) == pytest.approx(colour, abs=1e-5)

@@ -125,3 +125,36 @@ def test_refinement_renders_with_the_requested_field_of_view(monkeypatch: pytest
     request = MaterialRequest.of(_flash_photo(32), refine_steps=2, fov_degrees=30.0)
     HeuristicMaterialModel().estimate(request, JobContext())
     assert len(seen) == 1 and seen[0].fov_degrees == 30.0
+
+
+def test_a_network_with_a_field_of_view_input_is_told_the_requested_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from texforge.server.material import network
+    from texforge.server.material.models import NeuralMaterialModel
+
+    torch.manual_seed(3)
+    net = network.MaterialNet(network.NetworkConfig(base_channels=4, max_channels=8, depth=2, global_dim=8,
+                                                    photo_skip=1, fov_input=1))
+    with torch.no_grad():
+        net.fov_embed.weight.normal_()
+    seen: list[torch.Tensor | None] = []
+    forward = network.MaterialNet.forward
+
+    def spy(self, photos, tangents=None):  # noqa: ANN001, ANN202
+        seen.append(tangents)
+        return forward(self, photos, tangents)
+
+    monkeypatch.setattr(network.MaterialNet, "forward", spy)
+    model = NeuralMaterialModel(net, CaptureSetup(), {"crop_size": 16}, "fov-net", symmetries=(0, 4))
+    photo = np.ascontiguousarray(_flash_photo(32)[:, :24])  # portrait: the longer side is the height
+
+    def albedo(fov: float | None) -> np.ndarray:
+        seen.clear()
+        return model.estimate(MaterialRequest.of(photo, fov_degrees=fov), JobContext())["albedo"]
+
+    narrow = albedo(25.0)
+    assert seen and all(t is not None and torch.allclose(t, torch.tensor(float(np.tan(np.radians(12.5))) * 32 / 24))
+                        for t in seen)
+    assert not np.allclose(narrow, albedo(70.0), atol=1e-4)
+    untold = albedo(None)
+    assert all(t is not None and float(t.abs().max()) == 0.0 for t in seen)
+    assert not np.allclose(untold, narrow, atol=1e-4)

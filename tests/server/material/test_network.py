@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from texforge.server.material.network import MaterialNet, NetworkConfig, load_grown_state
+from texforge.server.material.network import MaterialNet, NetworkConfig, half_fov_tangent, load_grown_state, view_code
 
 
 @pytest.mark.parametrize("shots", [1, 2])
@@ -33,6 +33,9 @@ def test_config_json_round_trip_and_validation() -> None:
     with pytest.raises(ValueError, match="photo_skip"):
         NetworkConfig.from_json('{"photo_skip": 2}')
     assert NetworkConfig.from_json('{"in_channels": 3}').photo_skip == 0  # files from before the skip
+    with pytest.raises(ValueError, match="fov_input"):
+        NetworkConfig.from_json('{"fov_input": 3}')
+    assert NetworkConfig.from_json(NetworkConfig(fov_input=1).to_json()).fov_input == 1
 
 
 def _tiny(photo_skip: int) -> MaterialNet:
@@ -68,3 +71,34 @@ def test_a_one_shot_net_grows_into_a_two_shot_net_that_starts_by_ignoring_the_gu
         assert torch.allclose(grown(torch.cat([flash, 1 - guide], dim=1)).stacked(), source(flash).stacked(), atol=1e-6)
         grown.stem.weight[:, 3:] = 0.3  # once the guide is weighted, it matters
         assert not torch.allclose(grown(torch.cat([flash, guide], dim=1)).diffuse, source(flash).diffuse, atol=1e-3)
+
+
+def _tiny_fov(fov_input: int) -> MaterialNet:
+    return MaterialNet(NetworkConfig(base_channels=4, max_channels=8, depth=2, global_dim=8, photo_skip=1,
+                                     fov_input=fov_input))
+
+
+def test_a_net_grown_to_read_the_field_of_view_starts_equal_then_tells_fields_of_view_apart() -> None:
+    torch.manual_seed(5)
+    source, grown = _tiny_fov(0), _tiny_fov(1)
+    load_grown_state(grown, source)
+    photo = torch.rand(2, 3, 16, 16)
+    narrow, wide = torch.full((2,), half_fov_tangent(25.0, 16, 16)), torch.full((2,), half_fov_tangent(70.0, 16, 16))
+    with torch.no_grad():
+        for tangents in (None, narrow, wide):
+            assert torch.allclose(grown(photo, tangents).stacked(), source(photo).stacked(), atol=1e-6)
+        grown.fov_embed.weight.normal_()
+        assert not torch.allclose(grown(photo, narrow).stacked(), grown(photo, wide).stacked(), atol=1e-4)
+        # untold is its own code, whatever the photo's real field of view
+        assert torch.allclose(grown(photo, torch.zeros(2)).stacked(), grown(photo).stacked())
+        # a net without the input ignores the field of view
+        assert torch.equal(source(photo, narrow).stacked(), source(photo, wide).stacked())
+
+
+def test_half_fov_tangent_is_taken_across_the_longer_side() -> None:
+    assert half_fov_tangent(None, 30, 40) == 0.0
+    assert half_fov_tangent(90.0, 40, 40) == pytest.approx(1.0)
+    # a portrait photo: the horizontal field of view spans the shorter side
+    assert half_fov_tangent(90.0, 80, 40) == pytest.approx(2.0)
+    assert half_fov_tangent(90.0, 40, 80) == pytest.approx(1.0)
+    assert view_code(torch.tensor([0.0, 0.5])).tolist() == [[0.0, 0.0], [1.0, 0.5]]

@@ -126,8 +126,8 @@ def test_capture_ranges_change_the_photos_not_the_labels(tmp_path: Path) -> None
     curved = _args(tmp_path / "a.safetensors", 1, 1, False, "--roughness-curve", "1.5", "1.5",
                    "--exposure", "0.3", "0.5", "--fov", "20", "25")
     setup = train.CaptureSetup()
-    plain_photos, plain_maps = train.training_batch(train.MaterialTrainConfig.from_namespace(plain), 0, setup)
-    curved_photos, curved_maps = train.training_batch(train.MaterialTrainConfig.from_namespace(curved), 0, setup)
+    plain_photos, plain_maps, _ = train.training_batch(train.MaterialTrainConfig.from_namespace(plain), 0, setup)
+    curved_photos, curved_maps, _ = train.training_batch(train.MaterialTrainConfig.from_namespace(curved), 0, setup)
     assert torch.equal(plain_maps.stacked(), curved_maps.stacked())
     assert not torch.allclose(plain_photos, curved_photos)
     assert train.capture_jitter(curved).exposure == (0.3, 0.5)
@@ -150,9 +150,9 @@ def test_plain_share_swaps_in_uniform_surfaces_and_leaves_the_other_items_alone(
         _args(tmp_path / "a.safetensors", 1, 1, False, "--batch", "8", "--plain-share", "1"))
     half = train.MaterialTrainConfig.from_namespace(
         _args(tmp_path / "a.safetensors", 1, 1, False, "--batch", "8", "--plain-share", "0.5"))
-    _, patterned = train.training_batch(none, 3, setup)
-    _, plain = train.training_batch(every, 3, setup)
-    _, mixed = train.training_batch(half, 3, setup)
+    patterned = train.training_batch(none, 3, setup).maps
+    plain = train.training_batch(every, 3, setup).maps
+    mixed = train.training_batch(half, 3, setup).maps
     # a plain surface's albedo varies by a few percent at most; the patterned ones by far more
     spread = plain.diffuse.std(dim=(2, 3)) / plain.diffuse.mean(dim=(2, 3)).clamp_min(1e-3)
     assert float(spread.max()) < 0.1 < float((patterned.diffuse.std(dim=(2, 3))
@@ -161,3 +161,18 @@ def test_plain_share_swaps_in_uniform_surfaces_and_leaves_the_other_items_alone(
     assert 0 < sum(kept) < len(kept)
     with pytest.raises(ValueError, match="--plain-share"):
         train.MaterialTrainConfig.from_namespace(_args(tmp_path / "a.safetensors", 1, 1, False, "--plain-share", "2"))
+
+
+def test_fov_input_grows_from_a_net_without_it_and_is_told_most_fields_of_view(tmp_path: Path) -> None:
+    plain, grown = tmp_path / "plain.safetensors", tmp_path / "grown.safetensors"
+    assert train.run(_args(plain, 1, 1, False, "--photo-skip")) == 0
+    assert train.run(_args(grown, 1, 2, False, "--photo-skip", "--fov-input", "--init", str(plain))) == 0
+    model = NeuralMaterialModel.from_file(grown)
+    assert model.net.config.fov_input == 1 and model.net.fov_embed.weight.abs().max() > 0
+    config = train.MaterialTrainConfig.from_namespace(
+        _args(tmp_path / "x.safetensors", 1, 1, False, "--batch", "64", "--fov", "20", "80"))
+    batch = train.training_batch(config, 0, train.CaptureSetup())
+    told = batch.tangents[batch.tangents > 0]
+    # tan(10 deg) .. tan(40 deg) for square photos; a quarter of them left untold
+    assert 0.17 < float(told.min()) and float(told.max()) < 0.84
+    assert 0.55 < len(told) / 64 < 0.95
