@@ -69,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--photo-skip", action="store_true", help="the output head also sees the input photos")
     parser.add_argument("--fov-input", action="store_true",
                         help=f"the network also reads the photo's field of view when known "
-                             f"(told for {FOV_TOLD_SHARE:.0%} of training photos)")
+                             f"(told for {FOV_TOLD_SHARE * 100:.0f}%% of training photos)")
     parser.add_argument("--exposure", type=float, nargs=2, default=list(CaptureJitter.exposure),
                         metavar=("LOW", "HIGH"), help="range of the training photos' exposure")
     parser.add_argument("--fov", type=float, nargs=2, default=list(CaptureJitter.fov_degrees),
