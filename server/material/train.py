@@ -144,10 +144,15 @@ def training_batch(config: MaterialTrainConfig, step: int, setup: CaptureSetup,
 def told_tangents(fov_degrees: torch.Tensor, photos: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     """``half_fov_tangent`` of each photo, 0 for the ones (1 - ``FOV_TOLD_SHARE``) left untold;
     drawn from a generator of their own, so the photos are those of a run without the input."""
-    h, w = photos.shape[2:]
     told = torch.rand(fov_degrees.shape[0], generator=g) < FOV_TOLD_SHARE
-    tangents = torch.tensor([half_fov_tangent(float(f), h, w) for f in fov_degrees])
+    tangents = batch_tangents(fov_degrees, photos)
     return torch.where(told, tangents, torch.zeros_like(tangents))
+
+
+def batch_tangents(fov_degrees: torch.Tensor, photos: torch.Tensor) -> torch.Tensor:
+    """``half_fov_tangent`` of each photo of a batch ``(B, C, H, W)`` from its horizontal field of view ``(B,)``."""
+    h, w = photos.shape[2:]
+    return torch.tensor([half_fov_tangent(float(f), h, w) for f in fov_degrees])
 
 
 def capture_jitter(args: argparse.Namespace) -> CaptureJitter:
@@ -215,7 +220,7 @@ def validate_generated(net: MaterialNet, shots: int, setup: CaptureSetup, count:
     maps = generate_batch(count, size, VALIDATION_SEED)
     flash, guide, fov = render_capture_with_fov(maps, torch.Generator().manual_seed(VALIDATION_SEED), setup)
     photos = flash if shots == 1 else torch.cat([flash, guide], dim=1)
-    predicted = net(photos, torch.tensor([half_fov_tangent(float(f), size, size) for f in fov]))
+    predicted = net(photos, batch_tangents(fov, photos))
     net.train()
     return map_rmse(predicted, maps, setup)
 

@@ -9,12 +9,17 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[3] / "bench" / "material_generated.py"
 
 
-def test_generated_bench_prints_scores_for_the_model_and_both_baselines() -> None:
-    done = subprocess.run([sys.executable, str(BENCH), "--count", "2", "--size", "32", "--threads", "1"],
+def _fields(*extra: str) -> dict[str, str]:
+    """The bench's RESULT fields on 2 materials at 32 px."""
+    done = subprocess.run([sys.executable, str(BENCH), "--count", "2", "--size", "32", "--threads", "1", *extra],
                           capture_output=True, text=True, timeout=300, check=True)
     result = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert len(result) == 1, done.stdout
-    fields = dict(item.split("=") for item in result[0].split()[1:])
+    return dict(item.split("=") for item in result[0].split()[1:])
+
+
+def test_generated_bench_prints_scores_for_the_model_and_both_baselines() -> None:
+    fields = _fields()
     assert fields["materials"] == "2"
     for model in ("mean-map", "material-1shot", "heuristic"):
         for name in ("normal", "albedo", "roughness", "specular", "render"):
@@ -24,13 +29,6 @@ def test_generated_bench_prints_scores_for_the_model_and_both_baselines() -> Non
     # a uniform paint's albedo is de-lit: no hotspot and no inverse hotspot (stage 8: centre 0.74)
     assert abs(float(fields["material-1shot.uniform_centre"]) - 1.0) < 0.1
     assert abs(float(fields["material-1shot.uniform_edge"]) - 1.0) < 0.15
-
-
-def _fields(*extra: str) -> dict[str, str]:
-    done = subprocess.run([sys.executable, str(BENCH), "--count", "2", "--size", "32", "--threads", "1", *extra],
-                          capture_output=True, text=True, timeout=300, check=True)
-    result = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    return dict(item.split("=") for item in result[0].split()[1:])
 
 
 def test_generated_bench_photographs_at_the_asked_field_of_view_and_can_tell_it() -> None:

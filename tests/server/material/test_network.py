@@ -38,8 +38,9 @@ def test_config_json_round_trip_and_validation() -> None:
     assert NetworkConfig.from_json(NetworkConfig(fov_input=1).to_json()).fov_input == 1
 
 
-def _tiny(photo_skip: int) -> MaterialNet:
-    return MaterialNet(NetworkConfig(base_channels=4, max_channels=8, depth=2, global_dim=8, photo_skip=photo_skip))
+def _tiny(photo_skip: int, fov_input: int = 0) -> MaterialNet:
+    return MaterialNet(NetworkConfig(base_channels=4, max_channels=8, depth=2, global_dim=8, photo_skip=photo_skip,
+                                     fov_input=fov_input))
 
 
 def test_grown_photo_skip_net_starts_equal_then_uses_the_photo() -> None:
@@ -73,14 +74,9 @@ def test_a_one_shot_net_grows_into_a_two_shot_net_that_starts_by_ignoring_the_gu
         assert not torch.allclose(grown(torch.cat([flash, guide], dim=1)).diffuse, source(flash).diffuse, atol=1e-3)
 
 
-def _tiny_fov(fov_input: int) -> MaterialNet:
-    return MaterialNet(NetworkConfig(base_channels=4, max_channels=8, depth=2, global_dim=8, photo_skip=1,
-                                     fov_input=fov_input))
-
-
 def test_a_net_grown_to_read_the_field_of_view_starts_equal_then_tells_fields_of_view_apart() -> None:
     torch.manual_seed(5)
-    source, grown = _tiny_fov(0), _tiny_fov(1)
+    source, grown = _tiny(1), _tiny(1, fov_input=1)
     load_grown_state(grown, source)
     photo = torch.rand(2, 3, 16, 16)
     narrow, wide = torch.full((2,), half_fov_tangent(25.0, 16, 16)), torch.full((2,), half_fov_tangent(70.0, 16, 16))
