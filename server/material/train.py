@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -260,7 +260,7 @@ def validate_strips(net: MaterialNet, folder: Path, setup: CaptureSetup) -> dict
 def run(args: argparse.Namespace) -> int:
     """Train according to ``args`` (see ``add_arguments``); returns a process exit code."""
     config = MaterialTrainConfig.from_namespace(args)  # first, so that bad options are refused at once
-    configure_torch(config.run)
+    config = replace(config, run=configure_torch(config.run))
     setup = CaptureSetup()
     net = MaterialNet(config.network)
     state = TrainingState(net, torch.optim.Adam(net.parameters(), lr=config.run.lr))

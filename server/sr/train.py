@@ -15,7 +15,7 @@ import json
 import logging
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,7 @@ class SRTrainConfig:
 def run(args: argparse.Namespace) -> int:
     """Train as `args` says; return a process exit status."""
     config = SRTrainConfig.from_namespace(args)
-    configure_torch(config.run)
+    config = replace(config, run=configure_torch(config.run))
     rng = np.random.default_rng(config.run.seed)
     state = _initial_state(config, rng)
     carried = start(config.run, state, _read_weights, _adopt_matching)

@@ -18,6 +18,7 @@ from texforge.server.material.losses import map_losses
 from texforge.server.material.models import NeuralMaterialModel
 from texforge.server.material.procedural import generate_batch
 from texforge.server.material.render import SVBRDF
+from texforge.server.training import loop
 from texforge.server.training.checkpoint import RAW_WEIGHTS_PREFIX
 
 
@@ -85,7 +86,8 @@ def test_fine_tune_starts_from_init_weights_with_rmse_map_loss(tmp_path: Path) -
     assert [stage["steps"] for stage in card["stages"]] == [2, 1]  # the base's stage carried on
 
 
-def test_bf16_forward_trains_and_is_noted_in_the_card(tmp_path: Path) -> None:
+def test_bf16_forward_trains_and_is_noted_in_the_card(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: True)  # the bf16 path, on any CPU
     out = tmp_path / "bf16.safetensors"
     assert train.run(_args(out, 1, 1, False, "--bf16")) == 0
     with safe_open(str(out), framework="pt") as handle:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from texforge.server.training.checkpoint import state_path
-from texforge.server.training.loop import WeightsReader, run_loop, start
+from texforge.server.training.loop import WeightsReader, configure_torch, run_loop, start
 from texforge.server.training.state import TrainingState
 
 from .conftest import run_config
@@ -72,3 +72,12 @@ def test_start_on_resume_loads_the_output_then_the_state_file(tmp_path: Path) ->
     assert stages == [] and resumed.step == 2
     assert resumed.average is not None and torch.equal(resumed.average.module.weight, shipped.weight)
     assert torch.equal(resumed.network.weight, trained.network.weight)
+
+
+def test_bf16_runs_in_fp32_on_a_cpu_that_only_emulates_it(tmp_path: Path) -> None:
+    threads = torch.get_num_threads()
+    requested = run_config(tmp_path, bf16=True, threads=threads)
+    assert configure_torch(requested, native_bf16=lambda: False).bf16 is False
+    assert configure_torch(requested, native_bf16=lambda: True) == requested
+    plain = run_config(tmp_path, threads=threads)
+    assert configure_torch(plain, native_bf16=lambda: True).bf16 is False
