@@ -494,10 +494,9 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
 
     upscale = sub.add_parser("upscale", help="upscale textures: IN OUT, or IN... OUTDIR for several files or folders",
                              description="Upscale textures. JPEG inputs (.jpg, .jpeg) are sent as JPEG sources: a "
-                                         "model with a JPEG-robust partner (fast-x4: fast-x4-jpeg, fast-x2: fast-x2-jpeg) "
-                                         "then uses it, so "
-                                         "the 8x8 block grid is removed rather than sharpened; other files get the "
-                                         "model's own weights.")
+                                         "model with a JPEG-robust partner (fast-x4: fast-x4-jpeg, fast-x2: "
+                                         "fast-x2-jpeg) then uses it, so the 8x8 block grid is removed rather than "
+                                         "sharpened; other files get the model's own weights.")
     upscale.add_argument("input", nargs="+", metavar="IN", help="image files or folders of images")
     upscale.add_argument("output", metavar="OUT", help="output file, or folder (several inputs, or a folder in)")
     upscale.add_argument("--scale", type=int, default=None, choices=NETWORK_SCALES,

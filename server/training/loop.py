@@ -38,7 +38,7 @@ PublishFunction = Callable[[nn.Module, Mapping[str, float]], None]
 """Validates the shipped network and writes the output weights; gets the recent mean losses."""
 
 
-def configure_torch(config: RunConfig, native_bf16: Callable[[], bool] | None = None) -> RunConfig:
+def configure_torch(config: RunConfig) -> RunConfig:
     """Threads and seed of the process, set before anything is built; the config the run keeps.
 
     ``--bf16`` on a CPU that only emulates bf16 (no AVX512-BF16 or AMX) runs in fp32 instead:
@@ -53,7 +53,7 @@ def configure_torch(config: RunConfig, native_bf16: Callable[[], bool] | None = 
     torch.set_flush_denormal(True)
     if not config.bf16:
         return config
-    if not (native_bf16 or cpu_has_native_bf16)():
+    if not cpu_has_native_bf16():
         logger.warning("--bf16 ignored: this CPU only emulates bf16 (about 10x slower than fp32); training in fp32")
         return dataclasses.replace(config, bf16=False)
     logger.info("bf16 autocast on; this CPU computes bf16 natively")

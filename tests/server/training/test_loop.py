@@ -4,9 +4,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 from torch import nn
 
+from texforge.server.training import loop
 from texforge.server.training.checkpoint import state_path
 from texforge.server.training.loop import WeightsReader, configure_torch, run_loop, start
 from texforge.server.training.state import TrainingState
@@ -74,10 +76,12 @@ def test_start_on_resume_loads_the_output_then_the_state_file(tmp_path: Path) ->
     assert torch.equal(resumed.network.weight, trained.network.weight)
 
 
-def test_bf16_runs_in_fp32_on_a_cpu_that_only_emulates_it(tmp_path: Path) -> None:
+def test_bf16_runs_in_fp32_on_a_cpu_that_only_emulates_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     threads = torch.get_num_threads()
     requested = run_config(tmp_path, bf16=True, threads=threads)
-    assert configure_torch(requested, native_bf16=lambda: False).bf16 is False
-    assert configure_torch(requested, native_bf16=lambda: True) == requested
+    monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: False)
+    assert configure_torch(requested).bf16 is False
+    monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: True)
+    assert configure_torch(requested) == requested
     plain = run_config(tmp_path, threads=threads)
-    assert configure_torch(plain, native_bf16=lambda: True).bf16 is False
+    assert configure_torch(plain).bf16 is False
