@@ -21,8 +21,10 @@ from .weight_files import WEIGHTS_DIR, load_upscaler_file, model_path
 
 log = logging.getLogger(__name__)
 
-UPSCALERS_CPU = ("fast-x4", "fast-x2", "quality-x4", "quality-x2")
-UPSCALERS_CUDA = ("quality-x4", "quality-x2", "fast-x4", "fast-x2")
+UPSCALERS_CPU = ("fast-x4", "fast-x2", "lite-x4", "lite-x2", "quality-x4", "quality-x2")
+UPSCALERS_CUDA = ("quality-x4", "quality-x2", "fast-x4", "fast-x2", "lite-x4", "lite-x2")
+# lite-xN: the speed tier for CPUs without native bf16, offered by name only. The default never
+# depends on the CPU, so one command gives the same pixels on every machine.
 MATERIAL_MODELS = ("material-1shot", "material-2shot")
 
 

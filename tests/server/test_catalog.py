@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from texforge.server.catalog import build_registry
+from texforge.server.catalog import UPSCALERS_CUDA, build_registry
 from texforge.server.sr.weights import save_network
 from texforge.server.weight_files import is_offered, sharp_partner_path
 
@@ -30,6 +30,17 @@ def test_build_registry_pairs_the_sharp_partner_named_by_the_rule(tmp_path: Path
     assert registry.get("fast-x4").descriptor.detail is True
     assert registry.get("fast-x2").descriptor.detail is False
     assert registry.default_name("upscale") == "fast-x4"
+
+
+def test_the_lite_tier_is_offered_by_name_and_never_the_default(tmp_path: Path) -> None:
+    for name, scale in (("lite-x4", 4), ("lite-x2", 2), ("fast-x4", 4), ("fast-x2", 2)):
+        write_tiny_upscaler(tmp_path / f"{name}.safetensors", scale)
+    registry = build_registry("cpu", weights_dir=tmp_path)
+    names = [d.name for d in registry.descriptors()]
+    # after the fast networks, so a request for a scale the default lacks still gets fast-x2
+    assert names.index("fast-x2") < names.index("lite-x4") < names.index("lite-x2") < names.index("bicubic")
+    assert registry.default_name("upscale") == "fast-x4"
+    assert UPSCALERS_CUDA.index("fast-x2") < UPSCALERS_CUDA.index("lite-x4")
 
 
 def test_an_empty_weights_folder_still_offers_the_baselines(tmp_path: Path) -> None:
