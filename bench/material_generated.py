@@ -62,6 +62,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--fov", type=float, nargs=2, default=list(CaptureJitter.fov_degrees), metavar=("LOW", "HIGH"),
                         help="range of the photos' horizontal field of view, degrees (e.g. 23 23: a zoomed phone lens)")
+    parser.add_argument("--gamma", type=float, nargs=2, default=list(CaptureJitter.gamma), metavar=("LOW", "HIGH"),
+                        help="range of the photos' encoding gamma (1 1: linear photos, as the Deschaintre strips' input tiles)")
     parser.add_argument("--known-fov", action="store_true",
                         help="send each photo's field of view in the request, as a user who knows the lens would")
     args = parser.parse_args()
@@ -69,7 +71,7 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     setup = CaptureSetup()
     metals: list[bool] = []
-    jitter = CaptureJitter(fov_degrees=(args.fov[0], args.fov[1]))
+    jitter = CaptureJitter(fov_degrees=(args.fov[0], args.fov[1]), gamma=(args.gamma[0], args.gamma[1]))
     fovs: list[float] = []
     samples = held_out_samples(args.count, args.size, args.metal_share, setup, metals=metals, jitter=jitter, fovs=fovs)
     paths = args.weights or shipped_material_files()
@@ -85,7 +87,8 @@ def main() -> int:
     for model in models:
         rows[model.descriptor.name].update(uniform_scores(model, setup))
     print_scores(f"{args.count} held-out generated materials ({args.size} px, metal share {args.metal_share:g}, "
-                 f"fov {args.fov[0]:g}-{args.fov[1]:g}{', told' if args.known_fov else ''})", rows,
+                 f"fov {args.fov[0]:g}-{args.fov[1]:g}{', told' if args.known_fov else ''}, "
+                 f"gamma {args.gamma[0]:g}-{args.gamma[1]:g})", rows,
                  f"materials={args.count} metals={sum(metals)}")
     print_kind_table(rows)
     return 0

@@ -387,6 +387,10 @@ class CaptureJitter:
     white_balance: float = 0.08
     noise: tuple[float, float] = (0.0, 0.02)
     gamma: tuple[float, float] = (2.0, 2.8)
+    linear_share: float = 0.0
+    """Share of batches whose photos are stored linear (gamma 1), as the Deschaintre strips' input
+    tiles are (docs/material.md, "Strip conventions and calibration"); the others are display-encoded
+    with a gamma from ``gamma``."""
     roughness_curve: tuple[float, float] = (1.0, 1.0)
     """Range of an exponent p: the photo is rendered with roughness r^p while the label stays r.
     Renderers disagree on how a roughness map becomes the GGX width (the strips' reference
@@ -419,10 +423,18 @@ def render_capture_with_fov(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSe
     flash = render_point_light(svbrdf, light, camera, intensity[:, None] * white, setup.sample_size)
     exposure = torch.empty(b).uniform_(*jitter.exposure, generator=g)
     noise = torch.empty(b).uniform_(*jitter.noise, generator=g)
-    gamma = _uniform(g, *jitter.gamma)
+    gamma = _photo_gamma(jitter, g)
     flash_photo = expose(flash, exposure, gamma, noise, g)
     guide_photo = expose(_guide_radiance(svbrdf, g), exposure, gamma, noise, g)
     return flash_photo, guide_photo, fov
+
+
+def _photo_gamma(jitter: CaptureJitter, g: torch.Generator) -> float:
+    """One batch's encoding gamma; the linear draw only happens when asked for, so runs without it
+    keep their random stream."""
+    if jitter.linear_share > 0 and _uniform(g, 0.0, 1.0) < jitter.linear_share:
+        return 1.0
+    return _uniform(g, *jitter.gamma)
 
 
 def _with_roughness_curve(svbrdf: SVBRDF, exponents: tuple[float, float], g: torch.Generator) -> SVBRDF:

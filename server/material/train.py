@@ -74,6 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar=("LOW", "HIGH"), help="range of the training photos' exposure")
     parser.add_argument("--fov", type=float, nargs=2, default=list(CaptureJitter.fov_degrees),
                         metavar=("LOW", "HIGH"), help="range of the training photos' horizontal field of view, degrees")
+    parser.add_argument("--linear-share", type=float, default=CaptureJitter.linear_share,
+                        help="share of batches whose photos are stored linear (gamma 1), as the Deschaintre strips' "
+                             "input tiles are; the others are display-encoded")
     parser.add_argument("--roughness-curve", type=float, nargs=2, default=list(CaptureJitter.roughness_curve),
                         metavar=("LOW", "HIGH"),
                         help="range of p: photos rendered with roughness r^p, labels keep r (1 1: off)")
@@ -160,7 +163,10 @@ def capture_jitter(args: argparse.Namespace) -> CaptureJitter:
     fov = _checked_range(args.fov, "--fov")
     if fov[1] >= 180:
         raise ValueError(f"--fov needs HIGH < 180 degrees, got {fov[1]:g}")
+    if not 0.0 <= args.linear_share <= 1.0:
+        raise ValueError(f"--linear-share must lie in [0, 1], got {args.linear_share:g}")
     return CaptureJitter(fov_degrees=fov, exposure=_checked_range(args.exposure, "--exposure"),
+                         linear_share=args.linear_share,
                          roughness_curve=_checked_range(args.roughness_curve, "--roughness-curve"))
 
 
@@ -325,7 +331,8 @@ def _data_description(config: MaterialTrainConfig) -> str:
         data += f", {config.plain_share:.0%} plain surfaces"
     data += (f"; photos at fov {jitter.fov_degrees[0]:g}-{jitter.fov_degrees[1]:g} degrees, "
              f"exposure {jitter.exposure[0]:g}-{jitter.exposure[1]:g}, "
-             f"roughness curve r^p with p {jitter.roughness_curve[0]:g}-{jitter.roughness_curve[1]:g}")
+             f"roughness curve r^p with p {jitter.roughness_curve[0]:g}-{jitter.roughness_curve[1]:g}"
+             + (f", {jitter.linear_share * 100:g} % of them stored linear (gamma 1)" if jitter.linear_share else ""))
     if config.network.fov_input:
         data += f"; the network told the field of view of {FOV_TOLD_SHARE:.0%} of the photos"
     if config.exemplars:

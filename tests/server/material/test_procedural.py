@@ -90,3 +90,18 @@ def test_exposure_range_scales_the_photos() -> None:
     bright = render_capture(maps, torch.Generator().manual_seed(5), CaptureSetup(),
                             CaptureJitter(exposure=(1.2, 1.2), **quiet))[0]
     assert float(dark.mean()) < 0.8 * float(bright.mean())
+
+
+def test_linear_share_stores_the_same_photo_without_its_gamma() -> None:
+    maps = generate_batch(2, 32, seed=3)
+    encoded = render_capture(maps, torch.Generator().manual_seed(5), CaptureSetup())[0]
+    linear = render_capture(maps, torch.Generator().manual_seed(5), CaptureSetup(), CaptureJitter(linear_share=1.0))[0]
+    # same light, exposure and noise draws: the encoded photo is the linear one to the power 1 / gamma
+    inside = (linear > 0.02) & (linear < 0.98)
+    assert int(inside.sum()) > 100
+    exponent = encoded[inside].log() / linear[inside].log()
+    assert float(exponent.max() - exponent.min()) < 1e-3
+    assert 1 / 2.8 - 1e-4 <= float(exponent.mean()) <= 1 / 2.0 + 1e-4
+    # no linear photos asked for: the random stream, and so every photo, is as before
+    unasked = render_capture(maps, torch.Generator().manual_seed(5), CaptureSetup(), CaptureJitter(linear_share=0.0))[0]
+    assert torch.equal(unasked, encoded)

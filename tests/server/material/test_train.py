@@ -134,6 +134,13 @@ def test_capture_ranges_change_the_photos_not_the_labels(tmp_path: Path) -> None
     assert not torch.allclose(plain_photos, curved_photos)
     assert train.capture_jitter(curved).exposure == (0.3, 0.5)
     assert train.capture_jitter(curved).fov_degrees == (20.0, 25.0)
+    linear = train.MaterialTrainConfig.from_namespace(_args(tmp_path / "a.safetensors", 1, 1, False,
+                                                            "--linear-share", "1"))
+    assert linear.jitter.linear_share == 1.0
+    assert "stored linear (gamma 1)" in train._data_description(linear)
+    linear_photos, linear_maps, _ = train.training_batch(linear, 0, setup)
+    assert torch.equal(plain_maps.stacked(), linear_maps.stacked())
+    assert float(linear_photos.mean()) < float(plain_photos.mean())  # x < x ** (1 / gamma) below 1
 
 
 @pytest.mark.parametrize(("option", "low", "high"), [("--exposure", "2", "1"), ("--roughness-curve", "2", "1"),
@@ -142,6 +149,14 @@ def test_bad_capture_range_is_refused_before_training(tmp_path: Path, option: st
     out = tmp_path / "never.safetensors"
     with pytest.raises(ValueError, match=option):
         train.run(_args(out, 1, 1, False, option, low, high))
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("share", ["-0.1", "1.5"])
+def test_bad_linear_share_is_refused_before_training(tmp_path: Path, share: str) -> None:
+    out = tmp_path / "never.safetensors"
+    with pytest.raises(ValueError, match="--linear-share"):
+        train.run(_args(out, 1, 1, False, "--linear-share", share))
     assert not out.exists()
 
 
