@@ -73,6 +73,8 @@ def main() -> int:
     metals: list[bool] = []
     jitter = CaptureJitter(fov_degrees=(args.fov[0], args.fov[1]), gamma=(args.gamma[0], args.gamma[1]))
     fovs: list[float] = []
+    # one fixed gamma (e.g. 1 1: linear photos) is the guide's too, as one camera stores both photos
+    guide_gamma = args.gamma[0] if args.gamma[0] == args.gamma[1] else setup.gamma
     samples = held_out_samples(args.count, args.size, args.metal_share, setup, metals=metals, jitter=jitter, fovs=fovs)
     paths = args.weights or shipped_material_files()
     models = [NeuralMaterialModel.from_file(p) for p in paths] + [HeuristicMaterialModel()]
@@ -81,7 +83,7 @@ def main() -> int:
     for model in models:
         per_sample[model.descriptor.name] = []
         rows[model.descriptor.name], _ = evaluate(model, samples, setup, 0, per_sample=per_sample[model.descriptor.name],
-                                                  fovs=fovs if args.known_fov else None)
+                                                  fovs=fovs if args.known_fov else None, guide_gamma=guide_gamma)
     for name, items in per_sample.items():
         rows[name].update(kind_scores(items, metals))
     for model in models:

@@ -8,8 +8,9 @@ are decoded to linear first) and the RMSE of a re-rendered photo under a novel l
 camera, light moved 40 degrees off-axis) with the default capture setup. Baselines:
 ``heuristic`` and ``mean-map`` (each map replaced by its mean over the evaluated set). 2-shot
 models get a guide photo rendered from the ground-truth maps by our renderer (ambient + two soft
-lights, fixed seed), since the strips have none; it is pixel-aligned, so it is passed with
-``guide_aligned``. The flash tile is given to the models as stored.
+lights, fixed seed), since the strips have none, and stored as the flash tiles are (linear,
+``STRIP_TILE_GAMMA``: one camera stores both photos alike); it is pixel-aligned, so it is passed
+with ``guide_aligned``. The flash tile is given to the models as stored.
 
     python bench/material_quality.py --data /work/shared/data/svbrdf/synthetic_gt [--refine 50]
 """
@@ -34,6 +35,9 @@ from texforge.server.weight_files import shipped_material_files
 MAPS = STRIP_MAPS
 """The scored maps; every table keys them in the strips' encoding."""
 SCORES = (*MAPS, "render", "chroma")
+STRIP_TILE_GAMMA = 1.0
+"""Encoding gamma of the strips' flash tiles as measured: they fit linear renders, not display-encoded
+ones (``bench/material_calibrate.py``, docs/material.md "Strip conventions and calibration")."""
 """What ``scores`` reports: per-map RMSE, the novel-light render RMSE, the albedo's chroma error."""
 
 
@@ -67,10 +71,10 @@ def photo_uint8(photo: torch.Tensor) -> np.ndarray:
     return (photo[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 
-def guide_for(truth: SVBRDF, setup: CaptureSetup) -> np.ndarray:
-    """A synthetic no-flash guide photo of the ground-truth maps."""
+def guide_for(truth: SVBRDF, gamma: float) -> np.ndarray:
+    """A synthetic no-flash guide photo of the ground-truth maps, encoded with ``gamma``."""
     radiance = _guide_radiance(truth, torch.Generator().manual_seed(0))
-    return expose(radiance, 1.0, setup.gamma)[0].permute(1, 2, 0).numpy()
+    return expose(radiance, 1.0, gamma)[0].permute(1, 2, 0).numpy()
 
 
 def scores(predicted: dict[str, torch.Tensor], truth: dict[str, torch.Tensor], setup: CaptureSetup) -> dict[str, float]:
@@ -86,15 +90,17 @@ def scores(predicted: dict[str, torch.Tensor], truth: dict[str, torch.Tensor], s
 
 def evaluate(model, strips, setup: CaptureSetup, refine: int,  # noqa: ANN001
              per_strip: bool = False, per_sample: list[dict[str, float]] | None = None,
-             fovs: list[float] | None = None) -> tuple[dict[str, float], float]:
+             fovs: list[float] | None = None, guide_gamma: float | None = None) -> tuple[dict[str, float], float]:
     """Mean scores over strips and seconds per strip (each strip's scores printed if `per_strip`,
     appended to ``per_sample`` when given); ``fovs``: each photo's field of view, sent in the
-    request as a user who knows the lens would (default: none sent)."""
+    request as a user who knows the lens would (default: none sent); ``guide_gamma``: the 2-shot
+    guide's encoding (default: the capture setup's)."""
     totals = {name: 0.0 for name in SCORES}
     started = time.perf_counter()
     for index, (photo, truth) in enumerate(strips):
         flash = photo_uint8(photo)
-        guide = guide_for(to_svbrdf(truth), setup) if "guide" in model.descriptor.inputs else None
+        guide = (guide_for(to_svbrdf(truth), setup.gamma if guide_gamma is None else guide_gamma)
+                 if "guide" in model.descriptor.inputs else None)
         # the synthetic guide is pixel-aligned by construction (alignment: bench/material_align.py)
         request = MaterialRequest.of(flash, guide=guide, size=photo.shape[-1], refine_steps=refine,
                                      guide_aligned=guide is not None, fov_degrees=fovs[index] if fovs else None)
@@ -131,6 +137,8 @@ def main() -> int:
     parser.add_argument("--weights", type=Path, nargs="*", default=None, help="model files (default: shipped)")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--per-strip", action="store_true", help="print every strip's scores too")
+    parser.add_argument("--guide-gamma", type=float, default=STRIP_TILE_GAMMA,
+                        help="encoding of the 2-shot models' synthetic guide (default: as the flash tiles are stored)")
     parser.add_argument("--single-view", action="store_true",
                         help="also score each network on the photo alone, without the 8-symmetry self-ensemble")
     args = parser.parse_args()
@@ -147,9 +155,11 @@ def main() -> int:
                                        symmetries=(0,)) for m in list(models)]
     models.append(HeuristicMaterialModel())
     for model in models:
-        rows[model.descriptor.name], seconds = evaluate(model, strips, setup, 0, args.per_strip)
+        rows[model.descriptor.name], seconds = evaluate(model, strips, setup, 0, args.per_strip,
+                                                        guide_gamma=args.guide_gamma)
         if args.refine > 0:
-            rows[f"{model.descriptor.name}+refine{args.refine}"], _ = evaluate(model, strips, setup, args.refine)
+            rows[f"{model.descriptor.name}+refine{args.refine}"], _ = evaluate(model, strips, setup, args.refine,
+                                                                               guide_gamma=args.guide_gamma)
     print_scores(f"{len(strips)} strips", rows, f"strips={len(strips)}")
     return 0
 
