@@ -64,6 +64,8 @@ def main() -> int:
                         help="range of the photos' horizontal field of view, degrees (e.g. 23 23: a zoomed phone lens)")
     parser.add_argument("--gamma", type=float, nargs=2, default=list(CaptureJitter.gamma), metavar=("LOW", "HIGH"),
                         help="range of the photos' encoding gamma (1 1: linear photos, as the Deschaintre strips' input tiles)")
+    parser.add_argument("--linear-photo", action="store_true",
+                        help="tell the models the photos hold linear light (with --gamma 1 1)")
     parser.add_argument("--known-fov", action="store_true",
                         help="send each photo's field of view in the request, as a user who knows the lens would")
     args = parser.parse_args()
@@ -83,14 +85,15 @@ def main() -> int:
     for model in models:
         per_sample[model.descriptor.name] = []
         rows[model.descriptor.name], _ = evaluate(model, samples, setup, 0, per_sample=per_sample[model.descriptor.name],
-                                                  fovs=fovs if args.known_fov else None, guide_gamma=guide_gamma)
+                                                  fovs=fovs if args.known_fov else None, guide_gamma=guide_gamma,
+                                                  linear_photo=args.linear_photo)
     for name, items in per_sample.items():
         rows[name].update(kind_scores(items, metals))
     for model in models:
         rows[model.descriptor.name].update(uniform_scores(model, setup))
     print_scores(f"{args.count} held-out generated materials ({args.size} px, metal share {args.metal_share:g}, "
                  f"fov {args.fov[0]:g}-{args.fov[1]:g}{', told' if args.known_fov else ''}, "
-                 f"gamma {args.gamma[0]:g}-{args.gamma[1]:g})", rows,
+                 f"gamma {args.gamma[0]:g}-{args.gamma[1]:g}{', told linear' if args.linear_photo else ''})", rows,
                  f"materials={args.count} metals={sum(metals)}")
     print_kind_table(rows)
     return 0

@@ -10,7 +10,9 @@ camera, light moved 40 degrees off-axis) with the default capture setup. Baselin
 models get a guide photo rendered from the ground-truth maps by our renderer (ambient + two soft
 lights, fixed seed), since the strips have none, and stored as the flash tiles are (linear,
 ``STRIP_TILE_GAMMA``: one camera stores both photos alike); it is pixel-aligned, so it is passed
-with ``guide_aligned``. The flash tile is given to the models as stored.
+with ``guide_aligned``. The flash tile is given to the models as stored, with ``linear_photo`` set
+(the tiles hold linear light, ``STRIP_TILE_GAMMA``); ``--untold`` leaves it unset, as a client
+that does not know would.
 
     python bench/material_quality.py --data /work/shared/data/svbrdf/synthetic_gt [--refine 50]
 """
@@ -90,11 +92,13 @@ def scores(predicted: dict[str, torch.Tensor], truth: dict[str, torch.Tensor], s
 
 def evaluate(model, strips, setup: CaptureSetup, refine: int,  # noqa: ANN001
              per_strip: bool = False, per_sample: list[dict[str, float]] | None = None,
-             fovs: list[float] | None = None, guide_gamma: float | None = None) -> tuple[dict[str, float], float]:
+             fovs: list[float] | None = None, guide_gamma: float | None = None,
+             linear_photo: bool = False) -> tuple[dict[str, float], float]:
     """Mean scores over strips and seconds per strip (each strip's scores printed if `per_strip`,
     appended to ``per_sample`` when given); ``fovs``: each photo's field of view, sent in the
     request as a user who knows the lens would (default: none sent); ``guide_gamma``: the 2-shot
-    guide's encoding (default: the capture setup's)."""
+    guide's encoding (default: the capture setup's); ``linear_photo``: tell the model the photos hold
+    linear light."""
     totals = {name: 0.0 for name in SCORES}
     started = time.perf_counter()
     for index, (photo, truth) in enumerate(strips):
@@ -103,7 +107,8 @@ def evaluate(model, strips, setup: CaptureSetup, refine: int,  # noqa: ANN001
                  if "guide" in model.descriptor.inputs else None)
         # the synthetic guide is pixel-aligned by construction (alignment: bench/material_align.py)
         request = MaterialRequest.of(flash, guide=guide, size=photo.shape[-1], refine_steps=refine,
-                                     guide_aligned=guide is not None, fov_degrees=fovs[index] if fovs else None)
+                                     guide_aligned=guide is not None, fov_degrees=fovs[index] if fovs else None,
+                                     linear_photo=linear_photo)
         predicted = arrays_to_encoded(model.estimate(request, JobContext()))
         strip_scores = scores(predicted, truth, setup)
         if per_sample is not None:
@@ -139,6 +144,8 @@ def main() -> int:
     parser.add_argument("--per-strip", action="store_true", help="print every strip's scores too")
     parser.add_argument("--guide-gamma", type=float, default=STRIP_TILE_GAMMA,
                         help="encoding of the 2-shot models' synthetic guide (default: as the flash tiles are stored)")
+    parser.add_argument("--untold", action="store_true",
+                        help="do not tell the models that the tiles hold linear light (linear_photo)")
     parser.add_argument("--single-view", action="store_true",
                         help="also score each network on the photo alone, without the 8-symmetry self-ensemble")
     args = parser.parse_args()
@@ -155,11 +162,10 @@ def main() -> int:
                                        symmetries=(0,)) for m in list(models)]
     models.append(HeuristicMaterialModel())
     for model in models:
-        rows[model.descriptor.name], seconds = evaluate(model, strips, setup, 0, args.per_strip,
-                                                        guide_gamma=args.guide_gamma)
+        told = {"guide_gamma": args.guide_gamma, "linear_photo": not args.untold}
+        rows[model.descriptor.name], seconds = evaluate(model, strips, setup, 0, args.per_strip, **told)
         if args.refine > 0:
-            rows[f"{model.descriptor.name}+refine{args.refine}"], _ = evaluate(model, strips, setup, args.refine,
-                                                                               guide_gamma=args.guide_gamma)
+            rows[f"{model.descriptor.name}+refine{args.refine}"], _ = evaluate(model, strips, setup, args.refine, **told)
     print_scores(f"{len(strips)} strips", rows, f"strips={len(strips)}")
     return 0
 

@@ -192,6 +192,8 @@ class MaterialArgs(OpArgs):
                                     "(2 atan(sensor width / (2 focal length))); nil: the model's calibrated capture", 5.0, 120.0)
     guide_aligned: bool = arg(False, "bool", "the guide is pixel-aligned with the flash photo (tripod) and has its "
                               "size: used as it is, without alignment or same-surface check")
+    linear_photo: bool = arg(False, "bool", "the photos hold linear light (a render, a RAW development, an EXR) "
+                             "rather than display-encoded values; the server encodes them before estimating")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 PROTOCOL_VERSION = 1
 """Major version: a request with another `v` is answered `unsupported_version`."""
-PROTOCOL_MINOR = 3
+PROTOCOL_MINOR = 4
 """Minor version: grows when fields are added; old peers ignore fields they do not know."""
 
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"

@@ -233,9 +233,18 @@ def _upscale_args(args: argparse.Namespace, image: np.ndarray, source: Path) -> 
                        size=size, detail=args.detail, jpeg_source=is_jpeg(source))
 
 
-def _material_args(args: argparse.Namespace) -> MaterialArgs:
+def _material_args(args: argparse.Namespace, flash: np.ndarray) -> MaterialArgs:
     return MaterialArgs(model=args.model, size=args.size, refine_steps=args.refine, tileable=args.tileable,
-                        fov_degrees=args.fov, guide_aligned=args.guide_aligned)
+                        fov_degrees=args.fov, guide_aligned=args.guide_aligned,
+                        linear_photo=args.linear_photo or _holds_linear_light(flash, args.flash))
+
+
+def _holds_linear_light(photo: np.ndarray, source: str) -> bool:
+    """Float photos (EXR, float TIFF) hold linear light by convention, as Blender reads them too."""
+    if not np.issubdtype(photo.dtype, np.floating):
+        return False
+    log.info("note: %s holds floating-point values: read as linear light (--linear-photo)", source)
+    return True
 
 
 def cmd_upscale(args: argparse.Namespace) -> int:
@@ -282,7 +291,7 @@ def cmd_material(args: argparse.Namespace) -> int:
         bar = ProgressBar()
         started = time.perf_counter()
         try:
-            maps, info = client.material(flash, guide, _material_args(args), progress=bar)
+            maps, info = client.material(flash, guide, _material_args(args, flash), progress=bar)
         finally:
             bar.finish()
     info = {**info, "flash": str(args.flash), "guide": str(args.guide) if args.guide else None,
@@ -520,6 +529,8 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     material.add_argument("--refine", type=int, default=0, metavar="STEPS", help=MaterialArgs.spec("refine_steps").doc)
     material.add_argument("--tileable", action="store_true", help=MaterialArgs.spec("tileable").doc)
     material.add_argument("--fov", type=float, default=None, metavar="DEGREES", help=MaterialArgs.spec("fov_degrees").doc)
+    material.add_argument("--linear-photo", action="store_true",
+                          help=MaterialArgs.spec("linear_photo").doc + " (floating-point photos always are)")
     material.add_argument("--normal-convention", choices=tuple(NORMAL_CONVENTIONS), default="opengl",
                           help="green channel of the normal map: opengl (+Y; Blender, Godot, Unity) or directx (-Y; Unreal)")
     material.add_argument("--format", dest="file_format", choices=FILE_FORMATS, default="png",

@@ -144,7 +144,8 @@ class MaterialRequest:
     """A validated material job: one flash photo, optionally a no-flash guide photo, and the arguments."""
 
     flash: np.ndarray
-    """H x W x C photo (C 3 or 4, alpha ignored), uint8 / uint16 / float16 / float32, sRGB."""
+    """H x W x C photo (C 3 or 4, alpha ignored), uint8 / uint16 / float16 / float32, sRGB (linear light
+    when `args.linear_photo`)."""
     guide: np.ndarray | None = None
     """Same surface without flash (2-shot); need not be pixel-aligned with `flash` unless
     `args.guide_aligned`."""

@@ -128,6 +128,27 @@ def test_material_field_of_view_reaches_the_server_and_the_description(diagnosti
     assert bad.returncode != 0 and "fov_degrees" in bad.stderr
 
 
+def test_material_reads_float_photos_as_linear_light(diagnostic_server, tmp_path: Path) -> None:
+    encoded = flash_photo().astype(np.float32) / 255
+    write_image(tmp_path / "flash.png", flash_photo())
+    write_image(tmp_path / "flash.exr", encoded ** 2.2)  # the same photo as linear light, as an EXR stores it
+    as_png = heuristic_material(diagnostic_server, tmp_path, "png")
+    as_exr = texforge("material", str(tmp_path / "flash.exr"), "-o", str(tmp_path / "exr"), "--size", "40",
+                      "--model", "heuristic", server=diagnostic_server.address)
+    assert as_png.returncode == 0 and as_exr.returncode == 0, as_exr.stderr
+    assert "linear light" in as_exr.stderr
+    png_albedo, exr_albedo = (read_image(tmp_path / d / "albedo.png").astype(int) for d in ("png", "exr"))
+    assert np.abs(png_albedo - exr_albedo).max() <= 2
+    # the same linear values in an 8-bit PNG are display-encoded unless told otherwise
+    write_image(tmp_path / "flash.png", (np.clip(encoded ** 2.2, 0, 1) * 255).round().astype(np.uint8))
+    dark = heuristic_material(diagnostic_server, tmp_path, "dark")
+    told = heuristic_material(diagnostic_server, tmp_path, "told", "--linear-photo")
+    assert dark.returncode == 0 and told.returncode == 0, told.stderr
+    dark_albedo, told_albedo = (read_image(tmp_path / d / "albedo.png").astype(int) for d in ("dark", "told"))
+    assert dark_albedo.mean() < png_albedo.mean() - 20
+    assert abs(told_albedo.mean() - png_albedo.mean()) < 3
+
+
 def test_material_directx_normals_flip_green_only(diagnostic_server, tmp_path: Path) -> None:
     write_image(tmp_path / "flash.png", flash_photo())
     outputs = {}

@@ -158,3 +158,15 @@ def test_a_network_with_a_field_of_view_input_is_told_the_requested_one(monkeypa
     untold = albedo(None)
     assert all(t is not None and float(t.abs().max()) == 0.0 for t in seen)
     assert not np.allclose(untold, narrow, atol=1e-4)
+
+
+def test_a_linear_photo_told_so_gives_the_maps_of_its_display_encoded_self() -> None:
+    encoded = _flash_photo()
+    linear = encoded ** CaptureSetup().gamma
+    model = HeuristicMaterialModel()
+    reference = model.estimate(MaterialRequest.of(encoded, size=48), JobContext())
+    told = model.estimate(MaterialRequest.of(linear, size=48, linear_photo=True), JobContext())
+    untold = model.estimate(MaterialRequest.of(linear, size=48), JobContext())
+    for name in MATERIAL_MAPS:
+        np.testing.assert_allclose(told[name], reference[name], atol=1e-4)
+    assert float(np.abs(untold["albedo"] - reference["albedo"]).mean()) > 0.05
