@@ -6,12 +6,13 @@ import math
 
 import torch
 
+from .exemplars import encode_strip_maps
 from .render import SVBRDF, encode_maps, render_point_light
 
 MAP_NAMES: tuple[str, ...] = ("normal", "albedo", "roughness", "specular")
 
 
-MAP_LOSSES: tuple[str, ...] = ("l1", "rmse")
+MAP_LOSSES: tuple[str, ...] = ("l1", "rmse", "rmse-strip")
 
 
 def map_losses(predicted: SVBRDF, target: SVBRDF, kind: str = "l1") -> dict[str, torch.Tensor]:
@@ -19,7 +20,12 @@ def map_losses(predicted: SVBRDF, target: SVBRDF, kind: str = "l1") -> dict[str,
 
     ``l1`` pulls each pixel towards the conditional median; ``rmse`` towards the conditional mean,
     which is what an RMSE benchmark rewards where a photo leaves a map ambiguous (metal or not).
+    ``rmse-strip`` is the RMSE in the strips' encoding (linear albedo and specular), the one every
+    material bench scores: it weighs a metal's F0 error more, and a dielectric's less, than sRGB does.
     """
+    if kind == "rmse-strip":
+        pred, true = encode_strip_maps(predicted), encode_strip_maps(target)
+        return {name: ((pred[name] - true[name]) ** 2).mean().add(1e-8).sqrt() for name in MAP_NAMES}
     pred, true = encode_maps(predicted), encode_maps(target)
     if kind == "rmse":
         return {name: ((pred[name] - true[name]) ** 2).mean().add(1e-8).sqrt() for name in MAP_NAMES}

@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       val_every=200, log_every=50)
     parser.add_argument("--shots", type=int, choices=(1, 2), default=1, help="1: flash; 2: flash + guide")
     parser.add_argument("--map-loss", choices=MAP_LOSSES, default="l1",
-                        help="per-map loss: l1 (median) or rmse (mean; what RMSE benchmarks reward)")
+                        help="per-map loss: l1 (median), rmse (mean; what RMSE benchmarks reward) or rmse-strip "
+                             "(rmse of linear albedo and specular, the encoding the benches score)")
     parser.add_argument("--exemplars", type=Path, nargs="+", default=[],
                         help="map-set images (last 4 square tiles: normal, diffuse, roughness, specular) to mix in")
     parser.add_argument("--exemplar-fraction", type=float, default=0.5,

@@ -106,6 +106,17 @@ def test_rmse_map_loss_is_the_root_mean_square_error() -> None:
         map_losses(shifted, target, "huber")
 
 
+def test_strip_rmse_map_loss_scores_albedo_and_specular_linear() -> None:
+    target = generate_batch(1, 16, seed=3)
+    off = SVBRDF(target.normal, (target.diffuse + 0.1).clamp(0, 1), target.roughness, (target.specular * 1.5).clamp(0, 1))
+    strip = map_losses(off, target, "rmse-strip")
+    for name in ("albedo", "specular"):
+        linear_error = float(((getattr(off, "diffuse" if name == "albedo" else name)
+                               - getattr(target, "diffuse" if name == "albedo" else name)) ** 2).mean().sqrt())
+        assert abs(float(strip[name]) - linear_error) < 1e-4
+    assert float(strip["roughness"]) < 1e-3
+
+
 def test_weight_average_saves_the_average_and_resumes_the_trained_weights(tmp_path: Path) -> None:
     out = tmp_path / "ema.safetensors"
     assert train.run(_args(out, 1, 2, False, "--ema", "0.75")) == 0
