@@ -37,10 +37,10 @@ from texforge.server.weight_files import shipped_material_files
 MAPS = STRIP_MAPS
 """The scored maps; every table keys them in the strips' encoding."""
 SCORES = (*MAPS, "render", "chroma")
+"""What ``scores`` reports: per-map RMSE, the novel-light render RMSE, the albedo's chroma error."""
 STRIP_TILE_GAMMA = 1.0
 """Encoding gamma of the strips' flash tiles as measured: they fit linear renders, not display-encoded
 ones (``bench/material_calibrate.py``, docs/material.md "Strip conventions and calibration")."""
-"""What ``scores`` reports: per-map RMSE, the novel-light render RMSE, the albedo's chroma error."""
 
 
 def load_strip(path: Path) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -161,8 +161,8 @@ def main() -> int:
         models += [NeuralMaterialModel(m.net, m.capture, m.descriptor.card, f"{m.descriptor.name}/1view",
                                        symmetries=(0,)) for m in list(models)]
     models.append(HeuristicMaterialModel())
+    told = {"guide_gamma": args.guide_gamma, "linear_photo": not args.untold}
     for model in models:
-        told = {"guide_gamma": args.guide_gamma, "linear_photo": not args.untold}
         rows[model.descriptor.name], seconds = evaluate(model, strips, setup, 0, args.per_strip, **told)
         if args.refine > 0:
             rows[f"{model.descriptor.name}+refine{args.refine}"], _ = evaluate(model, strips, setup, args.refine, **told)
