@@ -32,11 +32,6 @@ def photo_to_tensor(array: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].contiguous().clamp(0.0, 1.0)
 
 
-def display_encoded(linear: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Linear-light photo -> display-encoded with ``gamma``, as the estimators expect their photos."""
-    return linear.clamp(0.0, 1.0) ** (1.0 / gamma)
-
-
 def fit_longer_side(height: int, width: int, longer: int) -> tuple[int, int]:
     """(height, width) scaled so the longer side is ``longer``, aspect kept, at least 1 px."""
     scale = longer / max(height, width)

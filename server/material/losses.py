@@ -23,15 +23,13 @@ def map_losses(predicted: SVBRDF, target: SVBRDF, kind: str = "l1") -> dict[str,
     ``rmse-strip`` is the RMSE in the strips' encoding (linear albedo and specular), the one every
     material bench scores: it weighs a metal's F0 error more, and a dielectric's less, than sRGB does.
     """
-    if kind == "rmse-strip":
-        pred, true = encode_strip_maps(predicted), encode_strip_maps(target)
-        return {name: ((pred[name] - true[name]) ** 2).mean().add(1e-8).sqrt() for name in MAP_NAMES}
-    pred, true = encode_maps(predicted), encode_maps(target)
-    if kind == "rmse":
-        return {name: ((pred[name] - true[name]) ** 2).mean().add(1e-8).sqrt() for name in MAP_NAMES}
-    if kind != "l1":
+    if kind not in MAP_LOSSES:
         raise ValueError(f"unknown map loss {kind!r}; expected one of {MAP_LOSSES}")
-    return {name: (pred[name] - true[name]).abs().mean() for name in MAP_NAMES}
+    encode = encode_strip_maps if kind == "rmse-strip" else encode_maps
+    pred, true = encode(predicted), encode(target)
+    if kind == "l1":
+        return {name: (pred[name] - true[name]).abs().mean() for name in MAP_NAMES}
+    return {name: ((pred[name] - true[name]) ** 2).mean().add(1e-8).sqrt() for name in MAP_NAMES}
 
 
 def random_lighting(batch: int, count: int, g: torch.Generator) -> list[tuple[torch.Tensor, torch.Tensor]]:

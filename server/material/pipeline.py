@@ -25,7 +25,6 @@ from ..contract import JobContext, MaterialRequest, ModelDescriptor
 from .align import align_guide
 from .detail import DetailGains, add_photo_detail
 from .imaging import (
-    display_encoded,
     fit_longer_side,
     guided_upsample,
     luminance,
@@ -37,7 +36,7 @@ from .imaging import (
 )
 from .network import MaterialNet
 from .refine import refine_svbrdf
-from .render import SVBRDF, CaptureSetup
+from .render import SVBRDF, CaptureSetup, expose
 from .symmetry import DIHEDRAL, inverse_symmetry, transform_image, transform_svbrdf
 
 logger = logging.getLogger(__name__)
@@ -126,9 +125,9 @@ def estimate_request(request: MaterialRequest, estimator: Estimator, context: Jo
     """Maps keyed by MATERIAL_MAPS, float32 H x W x C in [0, 1] (the contract's conventions)."""
     flash = photo_to_tensor(request.flash)
     guide = photo_to_tensor(request.guide) if request.guide is not None else None
-    if request.args.linear_photo:
-        flash = display_encoded(flash, estimator.capture.gamma)
-        guide = display_encoded(guide, estimator.capture.gamma) if guide is not None else None
+    if request.args.linear_photo:  # the estimators read display-encoded photos
+        flash = expose(flash, gamma=estimator.capture.gamma)
+        guide = expose(guide, gamma=estimator.capture.gamma) if guide is not None else None
     capture = capture_for(estimator.capture, request.args.fov_degrees)
     context.progress(0, 4, "prepare")
     with torch.no_grad():

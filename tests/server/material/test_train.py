@@ -110,9 +110,8 @@ def test_strip_rmse_map_loss_scores_albedo_and_specular_linear() -> None:
     target = generate_batch(1, 16, seed=3)
     off = SVBRDF(target.normal, (target.diffuse + 0.1).clamp(0, 1), target.roughness, (target.specular * 1.5).clamp(0, 1))
     strip = map_losses(off, target, "rmse-strip")
-    for name in ("albedo", "specular"):
-        linear_error = float(((getattr(off, "diffuse" if name == "albedo" else name)
-                               - getattr(target, "diffuse" if name == "albedo" else name)) ** 2).mean().sqrt())
+    for name, mine, truth in (("albedo", off.diffuse, target.diffuse), ("specular", off.specular, target.specular)):
+        linear_error = float(((mine - truth) ** 2).mean().sqrt())
         assert abs(float(strip[name]) - linear_error) < 1e-4
     assert float(strip["roughness"]) < 1e-3
 
