@@ -3,12 +3,14 @@
 ``--fit`` fits the gains by least squares on *tuning* materials of the procedural generator
 (a seed range of their own), photographed at ``--size`` like in training: for every map, the
 part of the ground truth above the working size, against the photo's band as ``detail.py``
-hands it on (for each ``--floors`` x ``--smoothing``; the last pair's gains are scored).
-The bench then scores plain upsampling against the shipped gains (and the fitted ones, with
-``--fit``) on the *held-out* materials of
-``material_generated.py`` through the public ``estimate`` path: per-map RMSE at full resolution
-(the strips' encoding), novel-light render RMSE, and the fine-detail energy (share above 1/8 of
-Nyquist) of predicted vs true albedo and normals. ``--real DIR`` adds real photos (no ground
+hands it on (for each ``--floors`` x ``--smoothing``, each pair's gains scored as ``fitF/S``).
+``--match-energy`` adds the albedo gain at which the estimates' fine-detail share on the tuning
+materials equals the truths' (``matchF/S``; least squares under-details). The bench then scores
+plain upsampling against the shipped gains (and the fitted ones, with ``--fit``; only those with
+``--only-fitted``) on the *held-out* materials of ``material_generated.py`` through the public
+``estimate`` path: per-map RMSE at full resolution (the strips' encoding), novel-light render
+RMSE, and the fine-detail energy (share above 1/8 of Nyquist) of predicted vs true albedo and
+normals. ``--real DIR`` adds real photos (no ground
 truth): how much of the photo's fine-detail energy share the albedo keeps (median, and the lowest
 among photos of 1024 px and more), and the albedo's border band.
 
@@ -79,7 +81,33 @@ def fit_gains(samples, working_side: int, floor: float, smoothing: float) -> tup
         before = sum(float((m * m).sum()) for m, _ in items)
         after = sum(float(((m - gain * x) ** 2).sum()) for m, x in items)
         gains[name], explained[name] = gain, 1 - (after / max(before, 1e-12)) ** 0.5
-    return DetailGains(**gains), explained
+    return DetailGains(**gains, floor=floor, smoothing=smoothing), explained
+
+
+def energy_matching_albedo_gain(model: NeuralMaterialModel, samples, floor: float, smoothing: float) -> float:  # noqa: ANN001
+    """The albedo gain at which the estimates' mean fine-detail share equals the truths' over
+    ``samples`` (least squares under-details: it shrinks the band towards the mean).
+
+    Each sample is estimated once without detail; the band is then added as
+    ``detail.add_photo_detail`` does, so the bisection needs no further network runs.
+    """
+    plains, bands, target = [], [], 0.0
+    model.detail = NO_DETAIL
+    for photo, truth in samples:
+        request = MaterialRequest.of(photo_uint8(photo), size=photo.shape[-1])
+        plains.append(arrays_to_encoded(model.estimate(request, JobContext()))["albedo"])
+        bands.append(photo_band(photo, fit_longer_side(photo.shape[2], photo.shape[3], model.working_side),
+                                floor, smoothing))
+        target += high_band_fraction(truth["albedo"]) / len(samples)
+
+    def share(gain: float) -> float:
+        return sum(high_band_fraction((a * (gain * b).exp()).clamp(0, 1)) for a, b in zip(plains, bands)) / len(plains)
+
+    low, high = 0.0, 8.0
+    for _ in range(14):
+        middle = (low + high) / 2
+        low, high = (middle, high) if share(middle) < target else (low, middle)
+    return (low + high) / 2
 
 
 def score_gains(model: NeuralMaterialModel, gains: DetailGains, samples, setup: CaptureSetup) -> dict[str, float]:  # noqa: ANN001
@@ -124,8 +152,11 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--count", type=int, default=8, help="held-out materials scored")
     parser.add_argument("--fit-count", type=int, default=24, help="tuning materials fitted on")
+    parser.add_argument("--only-fitted", action="store_true", help="with --fit: score the fitted gains only")
     parser.add_argument("--floors", type=float, nargs="+", default=[BAND_FLOOR], help="band floors to fit with")
     parser.add_argument("--smoothing", type=float, nargs="+", default=[BAND_SMOOTHING], help="band sigmas to fit with")
+    parser.add_argument("--match-energy", action="store_true",
+                        help="with --fit: also score the albedo gain that matches the truths' fine-detail share")
     parser.add_argument("--metal-share", type=float, default=0.3)
     parser.add_argument("--weights", type=Path, default=None, help="1-shot model file (default: shipped)")
     parser.add_argument("--real", type=Path, default=None, help="folder of real flash photos")
@@ -136,21 +167,26 @@ def main() -> int:
     setup = CaptureSetup()
     path = args.weights or next(p for p in shipped_material_files() if "1shot" in p.name)
     model = NeuralMaterialModel.from_file(path)
-    candidates = {"plain": NO_DETAIL, "shipped": PHOTO_DETAIL}
+    candidates = {} if args.fit and args.only_fitted else {"plain": NO_DETAIL, "shipped": PHOTO_DETAIL}
     if args.fit:
         tuning = held_out_samples(args.fit_count, args.size, args.metal_share, setup, seed=TUNING_SEED)
         for floor, smoothing in itertools.product(args.floors, args.smoothing):
             fitted, explained = fit_gains(tuning, model.working_side, floor, smoothing)
             print(f"fit floor={floor:g} smoothing={smoothing:g}: "
-                  + " ".join(f"{k}={v:.4f} (explains {explained[k]:.1%})" for k, v in vars(fitted).items()), flush=True)
-        candidates["fitted"] = fitted
+                  + " ".join(f"{k}={getattr(fitted, k):.4f} (explains {v:.1%})" for k, v in explained.items()), flush=True)
+            candidates[f"fit{floor:g}/{smoothing:g}"] = fitted
+            if args.match_energy:
+                gain = energy_matching_albedo_gain(model, tuning, floor, smoothing)
+                print(f"energy-matching albedo gain floor={floor:g} smoothing={smoothing:g}: {gain:.4f}", flush=True)
+                candidates[f"match{floor:g}/{smoothing:g}"] = DetailGains(
+                    gain, 0.0, 0.0, fitted.normal, floor=floor, smoothing=smoothing)
     held_out = held_out_samples(args.count, args.size, args.metal_share, setup)
     results: dict[str, float] = {}
     for name, gains in candidates.items():
         row = score_gains(model, gains, held_out, setup)
         if args.real is not None:
             row.update({f"real_{k}": v for k, v in score_real(model, gains, args.real).items()})
-        print(f"{name:8s} " + " ".join(f"{k}={v:.4f}" for k, v in row.items()), flush=True)
+        print(f"{name:10s} " + " ".join(f"{k}={v:.4f}" for k, v in row.items()), flush=True)
         results.update({f"{name}.{k}": v for k, v in row.items()})
     print(f"RESULT size={args.size} count={args.count} "
           + " ".join(f"{k}={v:.4f}" for k, v in results.items()))

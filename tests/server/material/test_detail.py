@@ -62,6 +62,16 @@ def test_albedo_takes_the_photo_grain_with_its_gain() -> None:
     assert torch.equal(detailed.specular, maps.specular) and torch.equal(detailed.roughness, maps.roughness)
 
 
+def test_the_gains_carry_the_band_floor_they_were_fitted_with() -> None:
+    photo, _ = falloff_photo_with_grain()
+    maps = flat_maps()
+    low = add_photo_detail(maps, photo, WORKING, DetailGains(0.6, 0.0, 0.0, 0.0, floor=0.05))
+    high = add_photo_detail(maps, photo, WORKING, DetailGains(0.6, 0.0, 0.0, 0.0, floor=1.5))
+    # a higher floor damps the log-ratio of this dim photo: the same gain hands on less grain
+    assert float(high.diffuse.std()) < 0.5 * float(low.diffuse.std())
+    assert DetailGains(0.0, 0.0, 0.0, 0.0, floor=1.5).off and not DetailGains(0.0, 0.0, 0.0, 0.1).off
+
+
 def test_relief_from_the_photo_keeps_normals_unit_length_and_dark_lines_read_as_grooves() -> None:
     size = 128
     linear = torch.full((1, 3, size, size), 0.3)
