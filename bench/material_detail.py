@@ -101,7 +101,8 @@ def energy_matching_albedo_gain(model: NeuralMaterialModel, samples, floor: floa
         target += high_band_fraction(truth["albedo"]) / len(samples)
 
     def share(gain: float) -> float:
-        return sum(high_band_fraction((a * (gain * b).exp()).clamp(0, 1)) for a, b in zip(plains, bands)) / len(plains)
+        detailed = ((a * (gain * b).exp()).clamp(0, 1) for a, b in zip(plains, bands, strict=True))
+        return sum(high_band_fraction(d) for d in detailed) / len(plains)
 
     low, high = 0.0, 8.0
     for _ in range(14):

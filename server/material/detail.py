@@ -62,8 +62,9 @@ PHOTO_DETAIL = DetailGains(albedo=1.70, specular=0.0, roughness=0.0, normal=0.30
 least-squares fit (1.29, explains 29.8 % of the band the estimate misses) under-details, since it
 stands the truth's own low band in for an estimate that is blurrier still. On 8 held-out
 materials 1.70 gives a share of 0.163 (truth 0.142, the fit 0.115) and the lower albedo RMSE
-(0.0559 vs 0.0567) and re-render RMSE (0.0803 vs 0.0823). Normal 0.30 is the least-squares fit (0.3 %); specular (-0.04) and roughness (0.06)
-explain under 1.5 % with signs the generator draws at random, so they stay off."""
+(0.0559 vs 0.0567) and re-render RMSE (0.0803 vs 0.0823). Normal 0.30 is the least-squares fit
+(0.3 %); specular (-0.04) and roughness (0.06) explain under 1.5 % with signs the generator draws
+at random, so they stay off."""
 
 
 def photo_band(photo: torch.Tensor, working: tuple[int, int], floor: float = BAND_FLOOR,

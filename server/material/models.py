@@ -103,7 +103,7 @@ class NeuralMaterialModel(_EstimatorBase):
                 fov_degrees: float | None = None) -> SVBRDF:
         """Linear maps at the working size (see ``pipeline.Estimator``)."""
         # trained on random fields of view, the network needs no capture setup; one with
-        # fov_input reads the field of view when the request knows it
+        # fov_input or view_input reads the field of view when the request knows it
         photos = (flash if guide is None else torch.cat([flash, guide], dim=1)).to(self.device)
         h, w = photos.shape[2:]
         tangent = half_fov_tangent(fov_degrees, h, w)

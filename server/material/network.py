@@ -7,7 +7,8 @@ overall exposure) without a huge receptive field, and keeps the network fully co
 any input size works (it is padded to a multiple of ``2 ** depth`` and cropped back).
 
 Input: a flash photo (3 channels) or flash + guide (6 channels), sRGB-encoded in [0, 1], and, for
-networks with ``fov_input``, the photo's field of view when it is known (``half_fov_tangent``).
+networks with ``fov_input`` or ``view_input``, the photo's field of view when it is known
+(``half_fov_tangent``).
 Output: an ``SVBRDF`` (linear maps; see ``render.py`` for the conventions).
 """
 
@@ -47,6 +48,14 @@ class NetworkConfig:
     surface at a wide one; a network trained on both hedges between them (material-1shot card,
     "Stage 10 attempt"). Told the field of view, it need not. Unknown reads as code (0, 0).
     """
+    view_input: int = 0
+    """1: the stem also reads each pixel's view direction when the field of view is known.
+
+    Three planes (``view_planes``): the tangents of the pixel's view angle across and up the
+    photo, and a known flag; all zero when unknown. Where the highlight should sit and how fast
+    the flash falls off follow from these per pixel, as coordinate channels do in Deschaintre et
+    al. 2018; a single global code (``fov_input``) was not learned in 35 minutes of fine-tuning.
+    """
 
     def to_json(self) -> str:
         """JSON for safetensors metadata."""
@@ -64,6 +73,8 @@ class NetworkConfig:
             raise ValueError(f"photo_skip must be 0 or 1, got {config.photo_skip}")
         if config.fov_input not in (0, 1):
             raise ValueError(f"fov_input must be 0 or 1, got {config.fov_input}")
+        if config.view_input not in (0, 1):
+            raise ValueError(f"view_input must be 0 or 1, got {config.view_input}")
         if not 1 <= config.depth <= 8:
             raise ValueError(f"depth must be in 1..8, got {config.depth}")
         return config
@@ -137,6 +148,26 @@ def view_code(tangents: torch.Tensor) -> torch.Tensor:
     return torch.stack([known, tangents * known], dim=1)
 
 
+VIEW_PLANES = 3
+"""x and y view-angle tangents per pixel, and the known flag (``view_planes``)."""
+
+
+def view_planes(tangents: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """``(B,)`` ``half_fov_tangent`` values (0: unknown) -> ``(B, 3, height, width)``: each pixel
+    centre's view-angle tangent across (+x right) and up (+y up) the photo, and 1; zero where unknown.
+
+    Measured from the photo's centre, scaled so that the longer side spans the field of view.
+    """
+    longer = max(height, width)
+    xs = (torch.arange(width, dtype=torch.float32) + 0.5 - width / 2) * (2 / longer)
+    ys = (height / 2 - torch.arange(height, dtype=torch.float32) - 0.5) * (2 / longer)
+    grid = torch.stack([xs[None, :].expand(height, width), ys[:, None].expand(height, width),
+                        torch.ones(height, width)])
+    t = tangents.to(torch.float32)
+    scale = torch.stack([t, t, (t > 0).to(torch.float32)], dim=1)
+    return grid[None] * scale[:, :, None, None]
+
+
 OUTPUT_CHANNELS = 9
 """normal x, y (2), diffuse (3), roughness (1), specular (3)."""
 
@@ -168,6 +199,11 @@ class MaterialNet(nn.Module):
             self.fov_embed = nn.Linear(2, config.global_dim)
             nn.init.zeros_(self.fov_embed.weight)
             nn.init.zeros_(self.fov_embed.bias)
+        if config.view_input:
+            # zero for the same reason; a module of its own so that training can give it its own rate
+            self.view_stem = nn.Conv2d(VIEW_PLANES, config.base_channels, 3, padding=1)
+            nn.init.zeros_(self.view_stem.weight)
+            nn.init.zeros_(self.view_stem.bias)
 
     @property
     def multiple(self) -> int:
@@ -178,27 +214,32 @@ class MaterialNet(nn.Module):
         """``(B, in_channels, H, W)`` photos in [0, 1] -> linear SVBRDF of the same size.
 
         ``tangents``: ``(B,)`` ``half_fov_tangent`` of each photo (0 or None: unknown); only
-        networks with ``fov_input`` read it.
+        networks with ``fov_input`` or ``view_input`` read it.
         """
         h, w = photos.shape[2:]
         m = self.multiple
         pad_h, pad_w = (-h) % m, (-w) % m
+        if tangents is None:
+            tangents = photos.new_zeros(photos.shape[0])
+        tangents = tangents.to(device=photos.device, dtype=torch.float32)
         x = photos * 2.0 - 1.0
+        views = view_planes(tangents.cpu(), h, w).to(device=x.device, dtype=x.dtype) if self.config.view_input else None
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
-        raw = self._unet(x, tangents)[:, :, :h, :w]
+            views = F.pad(views, (0, pad_w, 0, pad_h), mode="replicate") if views is not None else None
+        raw = self._unet(x, tangents, views)[:, :, :h, :w]
         return maps_from_raw(raw)
 
-    def _initial_state(self, x: torch.Tensor, tangents: torch.Tensor | None) -> torch.Tensor:
+    def _initial_state(self, x: torch.Tensor, tangents: torch.Tensor) -> torch.Tensor:
         if not self.config.fov_input:
             return x.new_zeros(x.shape[0], self.config.global_dim)
-        if tangents is None:
-            tangents = x.new_zeros(x.shape[0])
-        return self.fov_embed(view_code(tangents.to(device=x.device, dtype=torch.float32)))
+        return self.fov_embed(view_code(tangents))
 
-    def _unet(self, x: torch.Tensor, tangents: torch.Tensor | None) -> torch.Tensor:
+    def _unet(self, x: torch.Tensor, tangents: torch.Tensor, views: torch.Tensor | None) -> torch.Tensor:
         state = self._initial_state(x, tangents)
         y = self.stem(x)
+        if views is not None:
+            y = y + self.view_stem(views)
         state, bias = self.stem_track(y, state)
         y = F.leaky_relu(y + bias, 0.2)
         skips = [y]
@@ -216,7 +257,7 @@ class MaterialNet(nn.Module):
 def load_grown_state(net: MaterialNet, source: MaterialNet) -> None:
     """Copy ``source``'s weights into ``net``, whose head may take extra (photo) inputs, whose
     stem may take a guide photo ``source`` had none of (1-shot -> 2-shot) and which may read the
-    field of view ``source`` did not (``fov_input``).
+    field of view ``source`` did not (``fov_input``, ``view_input``).
 
     Every extra input starts at zero weight, so the grown net computes what ``source`` did from
     the flash photo, whatever the guide or field of view; training then teaches it to use them.

@@ -39,7 +39,7 @@ VALIDATION_SEED = 1_000_000_007
 """Seed of the held-out generated materials; training seeds never reach it."""
 
 FOV_TOLD_SHARE = 0.75
-"""Share of training photos whose field of view a ``fov_input`` network is told; the others
+"""Share of training photos whose field of view a ``fov_input`` or ``view_input`` network is told; the others
 teach it to estimate without one, as for a photo without EXIF when the user gives none."""
 
 
@@ -71,6 +71,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fov-input", action="store_true",
                         help=f"the network also reads the photo's field of view when known "
                              f"(told for {FOV_TOLD_SHARE * 100:.0f}%% of training photos)")
+    parser.add_argument("--view-input", action="store_true",
+                        help=f"the network's stem also reads each pixel's view direction when the field of view is "
+                             f"known (told for {FOV_TOLD_SHARE * 100:.0f}%% of training photos)")
+    parser.add_argument("--view-lr-scale", type=float, default=1.0,
+                        help="learning rate of the view-direction input over the rest's (a new input grown into "
+                             "a trained net starts at zero and moves slowly at a fine-tune's rate)")
     parser.add_argument("--exposure", type=float, nargs=2, default=list(CaptureJitter.exposure),
                         metavar=("LOW", "HIGH"), help="range of the training photos' exposure")
     parser.add_argument("--fov", type=float, nargs=2, default=list(CaptureJitter.fov_degrees),
@@ -104,6 +110,8 @@ class MaterialTrainConfig:
     renders: int
     jitter: CaptureJitter
     """Capture ranges of the training photos."""
+    view_lr_scale: float
+    """Learning rate of the ``view_input`` stem over the rest's."""
     device: str
 
     @classmethod
@@ -111,12 +119,15 @@ class MaterialTrainConfig:
         """The config of a namespace parsed with ``add_arguments``'s options; ValueError names a bad option."""
         network = NetworkConfig(in_channels=3 * args.shots, base_channels=args.base_channels,
                                 max_channels=args.max_channels, depth=args.depth, global_dim=args.global_dim,
-                                photo_skip=int(args.photo_skip), fov_input=int(args.fov_input))
+                                photo_skip=int(args.photo_skip), fov_input=int(args.fov_input),
+                                view_input=int(args.view_input))
+        if args.view_lr_scale <= 0:
+            raise ValueError(f"--view-lr-scale must be positive, got {args.view_lr_scale:g}")
         if not 0.0 <= args.plain_share <= 1.0:
             raise ValueError(f"--plain-share must lie in [0, 1], got {args.plain_share:g}")
         return cls(RunConfig.from_namespace(args), args.shots, network, args.map_loss, tuple(args.exemplars),
                    args.exemplar_fraction, args.metal_share, args.plain_share, args.val, args.render_weight,
-                   args.renders, capture_jitter(args), args.device)
+                   args.renders, capture_jitter(args), args.view_lr_scale, args.device)
 
 
 class TrainingBatch(NamedTuple):
@@ -222,7 +233,7 @@ def training_loss(net: MaterialNet, batch: TrainingBatch, config: MaterialTrainC
 def validate_generated(net: MaterialNet, shots: int, setup: CaptureSetup, count: int = 16,
                        size: int = 128) -> dict[str, float]:
     """Per-map RMSE (``map_rmse``) and flash re-render RMSE on held-out generated materials (a
-    ``fov_input`` network is told every photo's field of view)."""
+    ``fov_input`` or ``view_input`` network is told every photo's field of view)."""
     net.eval()
     maps = generate_batch(count, size, VALIDATION_SEED)
     flash, guide, fov = render_capture_with_fov(maps, torch.Generator().manual_seed(VALIDATION_SEED), setup)
@@ -270,13 +281,20 @@ def run(args: argparse.Namespace) -> int:
     config = replace(config, run=configure_torch(config.run))
     setup = CaptureSetup()
     net = MaterialNet(config.network)
-    state = TrainingState(net, torch.optim.Adam(net.parameters(), lr=config.run.lr))
+    state = TrainingState(net, torch.optim.Adam(parameter_groups(net, config.view_lr_scale), lr=config.run.lr))
     carried = start(config.run, state, _read_weights, _adopt_grown)
     exemplars = [load_exemplar(path) for path in config.exemplars]
     net.train()
     step = partial(_step, config, state, setup, exemplars)
     run_loop(config.run, state, step, partial(_publish, config, state, setup, carried))
     return 0
+
+
+def parameter_groups(net: MaterialNet, view_lr_scale: float) -> list[dict[str, Any]]:
+    """Adam's parameter groups: the view-direction stem (if any) at ``view_lr_scale`` times the rate."""
+    view = list(net.view_stem.parameters()) if net.config.view_input else []
+    rest = [p for p in net.parameters() if all(p is not v for v in view)]
+    return [{"params": rest}] + ([{"params": view, "lr_scale": view_lr_scale}] if view else [])
 
 
 def _read_weights(path: Path) -> tuple[nn.Module, Mapping[str, Any]]:
@@ -334,8 +352,10 @@ def _data_description(config: MaterialTrainConfig) -> str:
              f"exposure {jitter.exposure[0]:g}-{jitter.exposure[1]:g}, "
              f"roughness curve r^p with p {jitter.roughness_curve[0]:g}-{jitter.roughness_curve[1]:g}"
              + (f", {jitter.linear_share * 100:g} % of them stored linear (gamma 1)" if jitter.linear_share else ""))
-    if config.network.fov_input:
+    if config.network.fov_input or config.network.view_input:
         data += f"; the network told the field of view of {FOV_TOLD_SHARE:.0%} of the photos"
+    if config.network.view_input:
+        data += f" as per-pixel view directions (learning rate x{config.view_lr_scale:g})"
     if config.exemplars:
         data += (f"; {config.exemplar_fraction:.0%} augmented crops of exemplar map sets "
                  + ", ".join(path.name for path in config.exemplars))

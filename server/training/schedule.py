@@ -31,10 +31,11 @@ def learning_rate(config: RunConfig, step: int, elapsed: float) -> float:
 
 
 def set_learning_rate(optimisers: Iterable[torch.optim.Optimizer], lr: float) -> None:
-    """Give every parameter group of ``optimisers`` the learning rate ``lr``."""
+    """Give every parameter group of ``optimisers`` the learning rate ``lr``, times the group's
+    ``lr_scale`` where it has one."""
     for optimiser in optimisers:
         for group in optimiser.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
 
 
 def out_of_time(config: RunConfig, elapsed: float) -> bool:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from texforge.server.material.network import MaterialNet, NetworkConfig, half_fov_tangent, load_grown_state, view_code
+from texforge.server.material.network import (
+    MaterialNet,
+    NetworkConfig,
+    half_fov_tangent,
+    load_grown_state,
+    view_code,
+    view_planes,
+)
 
 
 @pytest.mark.parametrize("shots", [1, 2])
@@ -36,11 +43,14 @@ def test_config_json_round_trip_and_validation() -> None:
     with pytest.raises(ValueError, match="fov_input"):
         NetworkConfig.from_json('{"fov_input": 3}')
     assert NetworkConfig.from_json(NetworkConfig(fov_input=1).to_json()).fov_input == 1
+    with pytest.raises(ValueError, match="view_input"):
+        NetworkConfig.from_json('{"view_input": 2}')
+    assert NetworkConfig.from_json(NetworkConfig(view_input=1).to_json()).view_input == 1
 
 
-def _tiny(photo_skip: int, fov_input: int = 0) -> MaterialNet:
+def _tiny(photo_skip: int, fov_input: int = 0, view_input: int = 0) -> MaterialNet:
     return MaterialNet(NetworkConfig(base_channels=4, max_channels=8, depth=2, global_dim=8, photo_skip=photo_skip,
-                                     fov_input=fov_input))
+                                     fov_input=fov_input, view_input=view_input))
 
 
 def test_grown_photo_skip_net_starts_equal_then_uses_the_photo() -> None:
@@ -89,6 +99,30 @@ def test_a_net_grown_to_read_the_field_of_view_starts_equal_then_tells_fields_of
         assert torch.allclose(grown(photo, torch.zeros(2)).stacked(), grown(photo).stacked())
         # a net without the input ignores the field of view
         assert torch.equal(source(photo, narrow).stacked(), source(photo, wide).stacked())
+
+
+def test_a_net_grown_to_read_view_directions_starts_equal_then_reads_them_per_pixel() -> None:
+    torch.manual_seed(6)
+    source, grown = _tiny(1), _tiny(1, view_input=1)
+    load_grown_state(grown, source)
+    photo = torch.rand(2, 3, 20, 24)  # not a multiple of the net's 4: the planes are padded with the photo
+    narrow, wide = torch.full((2,), half_fov_tangent(25.0, 20, 24)), torch.full((2,), half_fov_tangent(70.0, 20, 24))
+    with torch.no_grad():
+        for tangents in (None, narrow, wide):
+            assert torch.allclose(grown(photo, tangents).stacked(), source(photo).stacked(), atol=1e-6)
+        grown.view_stem.weight.normal_()
+        assert not torch.allclose(grown(photo, narrow).stacked(), grown(photo, wide).stacked(), atol=1e-4)
+        assert torch.allclose(grown(photo, torch.zeros(2)).stacked(), grown(photo).stacked())
+
+
+def test_view_planes_hold_each_pixel_centres_view_tangent_and_zero_when_unknown() -> None:
+    planes = view_planes(torch.tensor([1.0, 0.0]), 2, 4)  # 90 degrees across the longer side, then unknown
+    assert planes.shape == (2, 3, 2, 4)
+    # pixel centres at -0.75 .. 0.75 of the half-width across; +y up, half the height of the width
+    assert planes[0, 0, 0].tolist() == pytest.approx([-0.75, -0.25, 0.25, 0.75])
+    assert planes[0, 1, :, 0].tolist() == pytest.approx([0.25, -0.25])
+    assert torch.equal(planes[0, 2], torch.ones(2, 4))
+    assert torch.equal(planes[1], torch.zeros(3, 2, 4))
 
 
 def test_half_fov_tangent_is_taken_across_the_longer_side() -> None:

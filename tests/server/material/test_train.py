@@ -20,6 +20,7 @@ from texforge.server.material.procedural import generate_batch
 from texforge.server.material.render import SVBRDF
 from texforge.server.training import loop
 from texforge.server.training.checkpoint import RAW_WEIGHTS_PREFIX
+from texforge.server.training.schedule import set_learning_rate
 
 
 def _args(out: Path, shots: int, steps: int, resume: bool = False, *extra: str) -> argparse.Namespace:
@@ -188,6 +189,23 @@ def test_plain_share_swaps_in_uniform_surfaces_and_leaves_the_other_items_alone(
     assert 0 < sum(kept) < len(kept)
     with pytest.raises(ValueError, match="--plain-share"):
         train.MaterialTrainConfig.from_namespace(_args(tmp_path / "a.safetensors", 1, 1, False, "--plain-share", "2"))
+
+
+def test_view_input_grows_from_a_net_without_it_and_trains_at_its_own_rate(tmp_path: Path) -> None:
+    plain, grown = tmp_path / "plain.safetensors", tmp_path / "grown.safetensors"
+    assert train.run(_args(plain, 1, 1, False, "--photo-skip")) == 0
+    assert train.run(_args(grown, 1, 2, False, "--photo-skip", "--view-input", "--view-lr-scale", "10",
+                           "--init", str(plain))) == 0
+    model = NeuralMaterialModel.from_file(grown)
+    assert model.net.config.view_input == 1 and model.net.view_stem.weight.abs().max() > 0
+    groups = train.parameter_groups(model.net, 10.0)
+    assert [len(g["params"]) for g in groups][1] == 2 and groups[1]["lr_scale"] == 10.0
+    assert sum(len(g["params"]) for g in groups) == len(list(model.net.parameters()))
+    optimiser = torch.optim.Adam(groups, lr=1.0)
+    set_learning_rate([optimiser], 2e-4)
+    assert [g["lr"] for g in optimiser.param_groups] == pytest.approx([2e-4, 2e-3])
+    with pytest.raises(ValueError, match="--view-lr-scale"):
+        train.MaterialTrainConfig.from_namespace(_args(tmp_path / "x.safetensors", 1, 1, False, "--view-lr-scale", "0"))
 
 
 def test_fov_input_grows_from_a_net_without_it_and_is_told_most_fields_of_view(tmp_path: Path) -> None:
