@@ -26,6 +26,7 @@ from .config import PRECISIONS
 from .imageio import DEFAULT_MAX_PIXELS, ImageFormatError, check_writable, probe_image, read_image, write_image
 from .material_files import FILE_FORMATS, NORMAL_CONVENTIONS, write_material
 from .multiply_files import output_suffix, seamless_map_path, write_variations
+from .photo_exif import exif_fov_degrees
 from .upscale_files import (
     ASPECT_TOLERANCE,
     NETWORK_SCALES,
@@ -235,8 +236,17 @@ def _upscale_args(args: argparse.Namespace, image: np.ndarray, source: Path) -> 
 
 def _material_args(args: argparse.Namespace, flash: np.ndarray) -> MaterialArgs:
     return MaterialArgs(model=args.model, size=args.size, refine_steps=args.refine, tileable=args.tileable,
-                        fov_degrees=args.fov, guide_aligned=args.guide_aligned,
+                        fov_degrees=args.fov if args.fov is not None else _recorded_fov(args.flash),
+                        guide_aligned=args.guide_aligned,
                         linear_photo=args.linear_photo or _holds_linear_light(flash, args.flash))
+
+
+def _recorded_fov(source: str) -> float | None:
+    """The field of view the photo's EXIF records (35 mm-equivalent focal length), if any."""
+    fov = exif_fov_degrees(source)
+    if fov is not None:
+        log.info("note: %s: field of view %.1f degrees from its EXIF focal length (--fov overrides)", source, fov)
+    return fov
 
 
 def _holds_linear_light(photo: np.ndarray, source: str) -> bool:

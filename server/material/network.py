@@ -201,9 +201,8 @@ class MaterialNet(nn.Module):
             nn.init.zeros_(self.fov_embed.bias)
         if config.view_input:
             # zero for the same reason; a module of its own so that training can give it its own rate
-            self.view_stem = nn.Conv2d(VIEW_PLANES, config.base_channels, 3, padding=1)
+            self.view_stem = nn.Conv2d(VIEW_PLANES, config.base_channels, 3, padding=1, bias=False)
             nn.init.zeros_(self.view_stem.weight)
-            nn.init.zeros_(self.view_stem.bias)
 
     @property
     def multiple(self) -> int:

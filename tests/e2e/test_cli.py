@@ -10,8 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from texforge.server.imageio import read_image, write_image
+from texforge.server.photo_exif import EXIF_IFD, FOCAL_LENGTH_IN_35MM, fov_from_35mm_focal_length
 
 from ..conftest import free_tcp_port
 
@@ -126,6 +128,19 @@ def test_material_field_of_view_reaches_the_server_and_the_description(diagnosti
     assert np.abs(albedo["25"] - albedo["60"]).max() > 2  # the heuristic divides out another falloff
     bad = heuristic_material(diagnostic_server, tmp_path, "bad", "--fov", "200")
     assert bad.returncode != 0 and "fov_degrees" in bad.stderr
+
+
+def test_material_takes_the_field_of_view_from_exif_unless_told(diagnostic_server, tmp_path: Path) -> None:
+    photo = flash_photo()
+    exif = Image.Exif()
+    exif.get_ifd(EXIF_IFD)[FOCAL_LENGTH_IN_35MM] = 26  # a phone's main camera
+    Image.fromarray(photo).save(tmp_path / "flash.png", exif=exif.tobytes())
+    recorded = heuristic_material(diagnostic_server, tmp_path, "exif")
+    assert recorded.returncode == 0 and "EXIF" in recorded.stderr, recorded.stderr
+    expected = fov_from_35mm_focal_length(26, photo.shape[1], photo.shape[0])
+    assert json.loads((tmp_path / "exif" / "material.json").read_text())["fov_degrees"] == pytest.approx(expected)
+    told = heuristic_material(diagnostic_server, tmp_path, "told", "--fov", "25")
+    assert told.returncode == 0 and json.loads((tmp_path / "told" / "material.json").read_text())["fov_degrees"] == 25
 
 
 def test_material_reads_float_photos_as_linear_light(diagnostic_server, tmp_path: Path) -> None:

@@ -199,7 +199,7 @@ def test_view_input_grows_from_a_net_without_it_and_trains_at_its_own_rate(tmp_p
     model = NeuralMaterialModel.from_file(grown)
     assert model.net.config.view_input == 1 and model.net.view_stem.weight.abs().max() > 0
     groups = train.parameter_groups(model.net, 10.0)
-    assert [len(g["params"]) for g in groups][1] == 2 and groups[1]["lr_scale"] == 10.0
+    assert [len(g["params"]) for g in groups][1] == 1 and groups[1]["lr_scale"] == 10.0
     assert sum(len(g["params"]) for g in groups) == len(list(model.net.parameters()))
     optimiser = torch.optim.Adam(groups, lr=1.0)
     set_learning_rate([optimiser], 2e-4)
