@@ -14,12 +14,18 @@ from . import apply_plan, blender_images, remote
 from .jobs import Job, ProgressCallback
 from .pixels import linear_to_srgb, to_rgba
 from .protocol import MaterialArgs
+from .protocol.exif import recorded_fov_degrees
 from .specular import specular_inputs
 from .wiring import MAP_SLOTS, NON_COLOR, image_name, plan_material
 
 FLASH_PHOTO_TIPS = ("Photo of a flat surface lit by the phone's flash: dim the room, hold the phone parallel "
                     "to the surface, fill the frame with it; no tripod needed for one photo")
 """Tooltip of every flash-photo field: how to shoot one (the README's "How to shoot a flash photo")."""
+FIELD_OF_VIEW_TIP = ("The camera's horizontal field of view in degrees, from the photo's focal length; refinement "
+                     "uses it (0: the photo's EXIF focal length if it records one, else the model's default)")
+"""Tooltip of every field-of-view field."""
+FIELD_OF_VIEW_PROPERTY = "texforge_field_of_view"
+"""Custom property of a created material: the horizontal field of view its request carried, if any."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,13 @@ class MaterialOrder:
     args: MaterialArgs
     assign_to: str = ""
     """Name of the object that gets the material ('' for none)."""
+
+
+def recorded_field_of_view(path: str, photo: np.ndarray) -> float | None:
+    """The horizontal field of view the photo file's EXIF records (phones store it), if any."""
+    if not path:
+        return None
+    return recorded_fov_degrees(bpy.path.abspath(path), photo.shape[1], photo.shape[0])
 
 
 def photo_pixels(image: bpy.types.Image) -> np.ndarray:
@@ -108,6 +121,8 @@ def apply_material_maps(request: MaterialOrder, maps: dict[str, np.ndarray]) -> 
         for image in created_images:
             bpy.data.images.remove(image)
         raise
+    if request.args.fov_degrees:
+        material[FIELD_OF_VIEW_PROPERTY] = request.args.fov_degrees  # the lens the maps were estimated for
     assigned = apply_plan.assign_material(material, bpy.data.objects.get(request.assign_to))
     where = f", assigned to {request.assign_to}" if assigned else ""
     return f"created material {material.name}{where}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 
 from . import runtime
-from .material import FLASH_PHOTO_TIPS
+from .material import FIELD_OF_VIEW_TIP, FLASH_PHOTO_TIPS
 from .preferences import draw_connection_status
 from .protocol import MaterialArgs, MultiplyArgs, SeamlessArgs, UpscaleArgs
 from .protocol.arguments import MAX_MULTIPLY_SIDE, MAX_SEED
@@ -32,7 +32,7 @@ class TexforgeSceneSettings(bpy.types.PropertyGroup):
     material_tileable: bpy.props.BoolProperty(name="Tileable", default=False)
     field_of_view: bpy.props.FloatProperty(name="Field of view", default=0.0, min=0.0,
                                            max=MaterialArgs.spec("fov_degrees").high or 0.0, precision=1,
-                                           description="Camera's horizontal field of view in degrees (0: default)")
+                                           description=FIELD_OF_VIEW_TIP)
     multiply_count: bpy.props.IntProperty(name="Variations", default=4, min=1,
                                           max=int(MultiplyArgs.spec("count").high or 1))
     multiply_width: bpy.props.IntProperty(name="Width", default=0, min=0, max=MAX_MULTIPLY_SIDE,

@@ -22,11 +22,11 @@ from ..protocol.arguments import MaterialArgs, MultiplyArgs, SeamlessArgs, Upsca
 from ..protocol.client import Client, resolve_address
 from ..protocol.curve import CurveClientKeys
 from ..protocol.errors import RemoteError, ServerUnavailableError, TexforgeError
+from ..protocol.exif import recorded_fov_degrees
 from .config import PRECISIONS
 from .imageio import DEFAULT_MAX_PIXELS, ImageFormatError, check_writable, probe_image, read_image, write_image
 from .material_files import FILE_FORMATS, NORMAL_CONVENTIONS, write_material
 from .multiply_files import output_suffix, seamless_map_path, write_variations
-from .photo_exif import exif_fov_degrees
 from .upscale_files import (
     ASPECT_TOLERANCE,
     NETWORK_SCALES,
@@ -236,14 +236,14 @@ def _upscale_args(args: argparse.Namespace, image: np.ndarray, source: Path) -> 
 
 def _material_args(args: argparse.Namespace, flash: np.ndarray) -> MaterialArgs:
     return MaterialArgs(model=args.model, size=args.size, refine_steps=args.refine, tileable=args.tileable,
-                        fov_degrees=args.fov if args.fov is not None else _recorded_fov(args.flash),
+                        fov_degrees=args.fov if args.fov is not None else _recorded_fov(args.flash, flash),
                         guide_aligned=args.guide_aligned,
                         linear_photo=args.linear_photo or _holds_linear_light(flash, args.flash))
 
 
-def _recorded_fov(source: str) -> float | None:
+def _recorded_fov(source: str, photo: np.ndarray) -> float | None:
     """The field of view the photo's EXIF records (35 mm-equivalent focal length), if any."""
-    fov = exif_fov_degrees(source)
+    fov = recorded_fov_degrees(source, photo.shape[1], photo.shape[0])
     if fov is not None:
         log.info("note: %s: field of view %.1f degrees from its EXIF focal length (--fov overrides)", source, fov)
     return fov

@@ -39,10 +39,13 @@ class TEXFORGE_OT_material_from_image(MaterialSettings, bpy.types.Operator):
         if image is None or not blender_images.has_pixels(image):
             self.report({'ERROR'}, "select an Image Texture node whose image has pixels")
             return {'CANCELLED'}
+        photo = material.photo_pixels(image)
+        source = image.filepath if image.source == 'FILE' and image.packed_file is None else ""
         try:
-            request = self.request_for(context, material.material_name_for(image.name))
+            request = self.request_for(context, material.material_name_for(image.name),
+                                       recorded_fov=material.recorded_field_of_view(source, photo))
         except ValueError as error:
             self.report({'ERROR'}, str(error))
             return {'CANCELLED'}
-        job = material.material_job(request, material.photo_pixels(image), None, runtime.server_settings())
+        job = material.material_job(request, photo, None, runtime.server_settings())
         return start_and_report(self, job, self.synchronous)

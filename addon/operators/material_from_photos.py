@@ -23,17 +23,20 @@ class MaterialSettings:
                                      description="Make the maps tile seamlessly")
     field_of_view: bpy.props.FloatProperty(name="Field of view", default=0.0, min=0.0,
                                            max=MaterialArgs.spec("fov_degrees").high or 0.0, precision=1,
-                                           description="The camera's horizontal field of view in degrees, from the "
-                                                       "photo's focal length; refinement uses it (0: the model's default)")
+                                           description=material.FIELD_OF_VIEW_TIP)
     synchronous: bpy.props.BoolProperty(name="Synchronous", default=False, options={'SKIP_SAVE'},
                                         description="Wait for the result (scripts, tests); the UI runs it in the background")
 
-    def request_for(self, context: bpy.types.Context, material_name: str,
-                    guide_aligned: bool = False) -> material.MaterialOrder:
-        """This operator's settings, for a material called `material_name` (0 and '' mean the server's default)."""
+    def request_for(self, context: bpy.types.Context, material_name: str, guide_aligned: bool = False,
+                    recorded_fov: float | None = None) -> material.MaterialOrder:
+        """This operator's settings, for a material called `material_name` (0 and '' mean the server's default;
+        a field of view of 0 takes the photo's `recorded_fov`, from its EXIF)."""
         target = context.active_object.name if getattr(context, "active_object", None) else ""
+        fov = self.field_of_view or recorded_fov
+        if not self.field_of_view and recorded_fov:
+            self.report({'INFO'}, f"texforge: field of view {recorded_fov:.1f} degrees from the photo's EXIF")
         args = MaterialArgs(model=self.model or None, size=self.size or None, refine_steps=self.refine_steps,
-                            tileable=self.tileable, fov_degrees=self.field_of_view or None, guide_aligned=guide_aligned)
+                            tileable=self.tileable, fov_degrees=fov or None, guide_aligned=guide_aligned)
         return material.MaterialOrder(material_name, args, target)
 
 
@@ -57,9 +60,10 @@ class TEXFORGE_OT_material_from_photos(MaterialSettings, bpy.types.Operator):
             self.report({'ERROR'}, "choose a flash photo first")
             return {'CANCELLED'}
         try:
-            request = self.request_for(context, material.material_name_for(self.flash_path), self.guide_aligned)
             flash = material.load_photo(self.flash_path)
             guide = material.load_photo(self.guide_path) if self.guide_path else None
+            request = self.request_for(context, material.material_name_for(self.flash_path), self.guide_aligned,
+                                       material.recorded_field_of_view(self.flash_path, flash))
         except (OSError, ValueError, RuntimeError) as error:
             self.report({'ERROR'}, str(error))
             return {'CANCELLED'}

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from texforge.protocol.exif import fov_from_35mm_focal_length
+
 from .conftest import requires_bpy, run_blender_script, scenario
 
 pytestmark = requires_bpy
@@ -63,6 +65,17 @@ def test_material_from_a_flash_photo_end_to_end(outcome: dict[str, Any]) -> None
     # both flash-photo fields tell how to shoot one, in the README's words
     for tooltip in facts["flash_tooltips"]:
         assert "flash" in tooltip and "parallel" in tooltip and "tripod" in tooltip
+
+
+def test_the_field_of_view_comes_from_the_photos_exif_unless_told(outcome: dict[str, Any]) -> None:
+    facts = scenario(outcome, "from_exif_photo")
+    if "skipped" in facts:
+        pytest.skip(facts["skipped"])
+    # a phone's 26 mm-equivalent main camera across a square photo; the created material records it
+    expected = fov_from_35mm_focal_length(26, 64, 64)
+    assert facts["recorded"] == pytest.approx(expected, abs=1e-4)
+    assert facts["from_image"] == pytest.approx(expected, abs=1e-4)  # the image node's file, read the same way
+    assert facts["told"] == pytest.approx(25.0)  # a field of view the user gives wins
 
 
 def test_guide_declared_aligned_skips_the_alignment_check(outcome: dict[str, Any]) -> None:

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from texforge.protocol.exif import EXIF_IFD_POINTER, FOCAL_LENGTH_IN_35MM, fov_from_35mm_focal_length
 from texforge.server.imageio import read_image, write_image
-from texforge.server.photo_exif import EXIF_IFD, FOCAL_LENGTH_IN_35MM, fov_from_35mm_focal_length
 
 from ..conftest import free_tcp_port
 
@@ -133,7 +133,7 @@ def test_material_field_of_view_reaches_the_server_and_the_description(diagnosti
 def test_material_takes_the_field_of_view_from_exif_unless_told(diagnostic_server, tmp_path: Path) -> None:
     photo = flash_photo()
     exif = Image.Exif()
-    exif.get_ifd(EXIF_IFD)[FOCAL_LENGTH_IN_35MM] = 26  # a phone's main camera
+    exif.get_ifd(EXIF_IFD_POINTER)[FOCAL_LENGTH_IN_35MM] = 26  # a phone's main camera
     Image.fromarray(photo).save(tmp_path / "flash.png", exif=exif.tobytes())
     recorded = heuristic_material(diagnostic_server, tmp_path, "exif")
     assert recorded.returncode == 0 and "EXIF" in recorded.stderr, recorded.stderr

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import sys
+import zlib
 from typing import Any
 
 import bpy
@@ -95,6 +97,34 @@ def from_photo() -> dict[str, Any]:
             "flash_tooltips": tooltips}
 
 
+def add_exif_focal_length(path: str, focal_35mm: int) -> None:
+    """Insert an eXIf chunk recording a 35 mm-equivalent focal length after the PNG's header chunk,
+    as a phone would record it (Blender writes no EXIF of its own)."""
+    first_ifd = struct.pack("<H", 1) + struct.pack("<HHII", 0x8769, 4, 1, 26) + struct.pack("<I", 0)
+    exif_ifd = struct.pack("<H", 1) + struct.pack("<HHIHH", 0xA405, 3, 1, focal_35mm, 0) + struct.pack("<I", 0)
+    tiff = b"II" + struct.pack("<HI", 42, 8) + first_ifd + exif_ifd
+    chunk = struct.pack(">I", len(tiff)) + b"eXIf" + tiff + struct.pack(">I", zlib.crc32(b"eXIf" + tiff))
+    with open(path, "rb") as stream:
+        data = stream.read()
+    header_end = 8 + 8 + struct.unpack(">I", data[8:12])[0] + 4  # signature, then IHDR's length, type, data, CRC
+    with open(path, "wb") as stream:
+        stream.write(data[:header_end] + chunk + data[header_end:])
+
+
+def from_exif_photo() -> dict[str, Any]:
+    if not material_models()["names"]:
+        return {"skipped": "the server has no material model"}
+    flash = os.path.join(ARGS["work_dir"], "phone_flash.png")
+    write_flash_photo(flash)
+    add_exif_focal_length(flash, 26)
+    bpy.ops.texforge.material_from_photos(flash_path=flash, size=64, synchronous=True)  # field of view left at 0
+    recorded = bpy.data.materials["phone_flash"].get(addon.material.FIELD_OF_VIEW_PROPERTY)
+    bpy.ops.texforge.material_from_image(image_name=bpy.data.images.load(flash).name, size=32, synchronous=True)
+    from_node = bpy.data.materials["phone_flash.001"].get(addon.material.FIELD_OF_VIEW_PROPERTY)
+    told = bpy.data.materials["oak_flash"].get(addon.material.FIELD_OF_VIEW_PROPERTY)
+    return {"recorded": recorded, "from_image": from_node, "told": told}
+
+
 def write_stripes_photo(path: str, size: int = 64) -> None:
     """Diagonal stripes: a photo of some other surface than write_flash_photo's."""
     y, x = np.mgrid[0:size, 0:size]
@@ -151,5 +181,6 @@ def missing_photo() -> dict[str, Any]:
 
 
 harness.run_scenarios({"maps_to_material": maps_to_material, "from_photo": from_photo,
+                       "from_exif_photo": from_exif_photo,
                        "from_image": from_image, "guide_aligned": guide_aligned,
                        "server_down": server_down, "missing_photo": missing_photo}, ARGS["result_path"])
