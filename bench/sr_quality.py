@@ -68,7 +68,7 @@ def main() -> int:
     parser.add_argument("--model", default="bicubic", help="bicubic, a shipped model name, or a weights file")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--jpeg", type=int, default=0, metavar="Q", help="save the LR image as JPEG quality Q first")
-    parser.add_argument("--precision", default="fp32", help="fp32 or bf16 (what the server runs at, see hello)")
+    parser.add_argument("--precision", default="fp32", help="fp32, bf16 or int8 (what the server runs at, see hello)")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)

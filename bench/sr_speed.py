@@ -1,7 +1,7 @@
-"""Super-resolution speed on CPU: each shipped model on a 512x512 RGB image, in fp32 and bf16, next
+"""Super-resolution speed on CPU: each shipped model on a 512x512 RGB image, in fp32, bf16 or int8, next
 to ESRGAN's RRDBNet.
 
-    python bench/sr_speed.py [--runs 5] [--rrdb-size 128] [--precisions fp32 bf16] [--heap server]
+    python bench/sr_speed.py [--runs 5] [--rrdb-size 128] [--precisions fp32 bf16 int8] [--heap server]
 
 Every shipped model (and bicubic) runs through the full upscaler (pipeline, tiling, dtype
 conversion) at each precision, side by side: median of `--runs` runs after one warm-up. RRDBNet (23 blocks, 64 features,
@@ -74,7 +74,7 @@ def main() -> int:
     parser.add_argument("--rrdb-size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--models", nargs="*", help="model names or weight files (default: every shipped model)")
-    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], help="fp32, bf16 (CPU); the first is the baseline")
+    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], help="fp32, bf16, int8 (CPU); the first is the baseline")
     parser.add_argument("--heap", choices=("default", "server"), default="default",
                         help="glibc's defaults, or the server's native-heap settings")
     args = parser.parse_args()

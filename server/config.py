@@ -8,7 +8,7 @@ from pathlib import Path
 from ..protocol.constants import DEFAULT_ADDRESS
 from ..protocol.limits import Limits
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 """What `--precision` accepts; `auto` resolves per device (`server.device.resolve_precision`)."""
 
 
@@ -19,7 +19,7 @@ class ServerConfig:
     bind: str = DEFAULT_ADDRESS
     device: str = "cpu"
     precision: str = "fp32"
-    """What the networks run at on `device` (resolved: fp32, bf16 or fp16)."""
+    """What the networks run at on `device` (resolved: fp32, bf16, fp16 or int8)."""
     workers: int = 1
     """Job worker threads; jobs beyond them wait in the queue (bounded by limits.max_queue)."""
     limits: Limits = field(default_factory=Limits)

@@ -65,7 +65,10 @@ def cpu_has_native_bf16() -> bool:
 
 
 def resolve_precision(spec: str, device: str) -> str:
-    """Map `auto|fp32|bf16|fp16` to what networks run at on `device`; ValueError if it cannot."""
+    """Map `auto|fp32|bf16|fp16|int8` to what networks run at on `device`; ValueError if it cannot.
+
+    int8 applies to the upscale networks that have an int8 form and calibration (`server/sr/int8.py`);
+    every other network runs fp32 under it."""
     if spec not in PRECISIONS:
         raise ValueError(f"precision {spec!r} is not one of {', '.join(PRECISIONS)}")
     on_cuda = device.startswith("cuda")
@@ -74,7 +77,9 @@ def resolve_precision(spec: str, device: str) -> str:
             return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         return "bf16" if cpu_has_native_bf16() else "fp32"
     if spec == "fp16" and not on_cuda:
-        raise ValueError("precision fp16 needs a CUDA device; on the CPU use bf16 or fp32")
+        raise ValueError("precision fp16 needs a CUDA device; on the CPU use bf16, int8 or fp32")
+    if spec == "int8" and (on_cuda or "x86" not in torch.backends.quantized.supported_engines):
+        raise ValueError("precision int8 needs an x86 CPU (its int8 kernels); on CUDA use fp16 or bf16")
     if spec == "bf16" and not on_cuda and not cpu_has_native_bf16():
         log.warning("this CPU has no native bf16: bf16 is emulated and likely slower than fp32")
     return spec

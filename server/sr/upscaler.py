@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..contract import JobContext, ModelDescriptor, UpscaleRequest
+from . import int8
+from .archs.fast import FastSRNet
 from .interpolate import interpolate_state_dicts
 from .pipeline import UpscaleCore, upscale_request
 from .weights import LoadedNetwork, load_network
@@ -56,13 +58,16 @@ class NeuralUpscaler:
                 raise ValueError(f"{kind} partner of {name!r} must be the same architecture and scale")
         self.loaded = loaded
         self.device = device
-        self.precision = precision if loaded.family.supports_half else "fp32"
+        self.precision = _runnable_precision(name, precision, loaded, jpeg)
         """What the network runs at (a resolved `server.device` precision)."""
         # torch's stubs of Module.to lack the memory_format keyword it accepts
-        self.network = loaded.network.to(device, memory_format=torch.channels_last).eval()  # type: ignore[call-overload]
+        self._float_network = loaded.network.to(device, memory_format=torch.channels_last).eval()  # type: ignore[call-overload]
+        """The fp32 network variants are built from (and run as, unless int8)."""
         self._psnr_weights = {k: v.detach().cpu().clone() for k, v in loaded.network.state_dict().items()}
         self._sharp_weights = sharp.network.state_dict() if sharp is not None else None
         self._jpeg_weights = jpeg.network.state_dict() if jpeg is not None else None
+        self._jpeg_ranges = jpeg.int8_ranges if jpeg is not None else None
+        self.network = self._runnable(self._float_network, loaded.int8_ranges)
         self._variants: OrderedDict[Variant, nn.Module] = OrderedDict()
         """Networks with partner weights blended in, most recently used last (at most VARIANT_CACHE)."""
         self._variants_lock = threading.Lock()
@@ -108,11 +113,19 @@ class NeuralUpscaler:
 
     def _build_variant(self, variant: Variant) -> nn.Module:
         jpeg_source, steps = variant
-        base = self._jpeg_weights if jpeg_source and self._jpeg_weights is not None else self._psnr_weights
+        use_jpeg = jpeg_source and self._jpeg_weights is not None
+        base = self._jpeg_weights if use_jpeg and self._jpeg_weights is not None else self._psnr_weights
         weights = interpolate_state_dicts(base, self._sharp_weights or base, steps / DETAIL_STEPS)
-        network = copy.deepcopy(self.network)
+        network = copy.deepcopy(self._float_network)
         network.load_state_dict(weights)
-        return network.eval()
+        # a blend keeps its base's activation ranges: the sharp partner moves them little
+        return self._runnable(network.eval(), self._jpeg_ranges if use_jpeg else self.loaded.int8_ranges)
+
+    def _runnable(self, network: nn.Module, ranges: dict[str, tuple[float, float]] | None) -> nn.Module:
+        """``network`` as it runs at this model's precision (its int8 form under int8)."""
+        if self.precision != "int8" or ranges is None:
+            return network
+        return int8.Int8FastSR(_fast_sr(network), ranges).eval()
 
     def core(self, tile: int | None = None, network: nn.Module | None = None) -> UpscaleCore:
         """The pipeline core for this network (or one of its variants)."""
@@ -129,6 +142,23 @@ class NeuralUpscaler:
             raise ValueError(f"model {self.descriptor.name!r} upscales x{self.loaded.scale}, not x{request.args.scale}")
         network = self.network_for(self.variant_of(request.args.detail, request.args.jpeg_source))
         return upscale_request(request, self.core(network=network), context)
+
+
+def _runnable_precision(name: str, precision: str, loaded: LoadedNetwork, jpeg: LoadedNetwork | None) -> str:
+    """``precision`` where the network can run at it; fp32 where it cannot (said once in the log)."""
+    if precision == "int8":
+        calibrated = loaded.int8_ranges is not None and (jpeg is None or jpeg.int8_ranges is not None)
+        if int8.supported(loaded.network) and calibrated:
+            return "int8"
+        logger.info("%s: no calibrated int8 form on this torch; it runs fp32", name)
+        return "fp32"
+    return precision if loaded.family.supports_half else "fp32"
+
+
+def _fast_sr(network: nn.Module) -> FastSRNet:
+    if not isinstance(network, FastSRNet):
+        raise TypeError(f"int8 needs a FastSR network, got {type(network).__name__}")
+    return network
 
 
 class _BicubicNetwork(nn.Module):

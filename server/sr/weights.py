@@ -28,6 +28,8 @@ ARCH_KEY = "texforge.arch"
 SCALE_KEY = "texforge.scale"
 HPARAMS_KEY = "texforge.hparams"
 CARD_KEY = "texforge.card"
+INT8_RANGES_KEY = "texforge.int8_ranges"
+"""JSON {point: [low, high]}: activation ranges calibrated for int8 inference (`server/sr/int8.py`)."""
 
 
 @dataclass
@@ -39,6 +41,8 @@ class LoadedNetwork:
     hparams: Any
     network: nn.Module
     card: dict[str, Any] = field(default_factory=dict)
+    int8_ranges: dict[str, tuple[float, float]] | None = None
+    """Calibrated activation ranges for int8 inference (``server/sr/int8.py``), if the file has them."""
 
 
 def save_network(
@@ -85,7 +89,16 @@ def network_from_state_dict(
     network = family.build(scale, hparams)
     network.load_state_dict(state_dict, strict=True)
     card = json.loads(metadata.get(CARD_KEY, "{}"))
-    return LoadedNetwork(family=family, scale=scale, hparams=hparams, network=network.eval(), card=card)
+    return LoadedNetwork(family=family, scale=scale, hparams=hparams, network=network.eval(), card=card,
+                         int8_ranges=int8_ranges_from_metadata(metadata))
+
+
+def int8_ranges_from_metadata(metadata: Mapping[str, str]) -> dict[str, tuple[float, float]] | None:
+    """The calibrated int8 activation ranges a weights file's metadata holds, or None."""
+    text = metadata.get(INT8_RANGES_KEY)
+    if not text:
+        return None
+    return {name: (float(low), float(high)) for name, (low, high) in json.loads(text).items()}
 
 
 def _normalised_keys(family: ArchFamily, state_dict: Mapping[str, torch.Tensor]) -> Mapping[str, torch.Tensor]:

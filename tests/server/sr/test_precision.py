@@ -1,4 +1,4 @@
-"""bf16 inference: chosen from the hardware, and as good as fp32 on the shipped networks."""
+"""bf16 and int8 inference: chosen from the hardware or asked for, and close to fp32 on the shipped networks."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PIL import Image
 
 from texforge.server.contract import JobContext, UpscaleRequest
 from texforge.server.device import autocast_dtype, cpu_has_native_bf16, resolve_precision
+from texforge.server.sr.int8 import Int8FastSR
 from texforge.server.sr.metrics import psnr_y
 from texforge.server.weight_files import model_path, offered_files, shipped_upscalers
 
@@ -38,8 +39,11 @@ def test_auto_precision_follows_the_hardware() -> None:
     assert autocast_dtype("bf16") is torch.bfloat16
     with pytest.raises(ValueError, match="CUDA"):
         resolve_precision("fp16", "cpu")
+    assert resolve_precision("int8", "cpu") == "int8" and autocast_dtype("int8") is None
+    with pytest.raises(ValueError, match="CPU"):
+        resolve_precision("int8", "cuda:0")
     with pytest.raises(ValueError, match="precision"):
-        resolve_precision("int8", "cpu")
+        resolve_precision("int4", "cpu")
 
 
 @pytest.mark.skipif(not offered_files(), reason="no shipped weights in this checkout")
@@ -55,3 +59,27 @@ def test_bf16_output_matches_fp32_within_two_hundredths_of_a_db(name: str) -> No
     exact = psnr_y(fp32.upscale(request, JobContext()), high, scale)
     reduced = psnr_y(bf16.upscale(request, JobContext()), high, scale)
     assert abs(exact - reduced) <= 0.02, (exact, reduced)
+
+
+SHIPPED_FAST_SR = ["fast-x2", "fast-x4", "lite-x2", "lite-x4"]
+
+
+@pytest.mark.skipif(not offered_files(), reason="no shipped weights in this checkout")
+@pytest.mark.parametrize("name", SHIPPED_FAST_SR)
+def test_int8_runs_the_calibrated_shipped_networks_within_a_tenth_of_a_db(name: str) -> None:
+    if not model_path(name).is_file():
+        pytest.skip(f"{name} is not shipped")
+    fp32, quantised = (next(u for u in shipped_upscalers(precision=p) if u.descriptor.name == name)
+                       for p in ("fp32", "int8"))
+    assert quantised.precision == "int8", "every shipped FastSR file (and its JPEG partner) carries int8 ranges"
+    assert isinstance(quantised.network, Int8FastSR)
+    scale = fp32.descriptor.scales[0]
+    high = photo_like_bricks()
+    low = np.asarray(Image.fromarray(high).resize((256 // scale, 256 // scale), Image.BICUBIC))
+    exact = psnr_y(fp32.upscale(UpscaleRequest.of(low, scale=scale), JobContext()), high, scale)
+    reduced = psnr_y(quantised.upscale(UpscaleRequest.of(low, scale=scale), JobContext()), high, scale)
+    assert abs(exact - reduced) <= 0.1, (exact, reduced)
+    # JPEG sources and the detail slider get their own int8 networks, built from the blended fp32 weights
+    for args in ({"jpeg_source": True}, {"detail": 0.5}):
+        variant = quantised.network_for(quantised.variant_of(args.get("detail"), bool(args.get("jpeg_source"))))
+        assert isinstance(variant, Int8FastSR) or variant is quantised.network
