@@ -3,10 +3,14 @@ to fp32, and models without ranges fall back to fp32."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from texforge.server.sr.archs import get_family
 from texforge.server.sr.archs.fast import FastSRParams, build
@@ -75,3 +79,24 @@ def test_ranges_round_trip_through_the_weights_file_and_select_int8(tmp_path: Pa
     upscaler = NeuralUpscaler.from_file(path, precision="int8")
     assert upscaler.precision == "int8" and isinstance(upscaler.network, Int8FastSR)
     assert NeuralUpscaler.from_file(path, precision="fp32").precision == "fp32"
+
+
+def test_the_calibration_command_stores_ranges_and_refuses_other_architectures(tmp_path: Path) -> None:
+    data = tmp_path / "hr"
+    data.mkdir()
+    for index, image in enumerate(smooth_images(3, size=96, seed=4)):
+        Image.fromarray((image[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8)).save(data / f"{index}.png")
+    path = tmp_path / "tiny.safetensors"
+    save_network(path, trained_looking_net(), get_family("fastsr"), 2, FastSRParams(features=8, blocks=2))
+    done = subprocess.run([sys.executable, "-m", "texforge.server.cli", "train", "int8", "--weights", str(path),
+                           "--data", str(data), "--crops", "4", "--crop", "32", "--threads", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert NeuralUpscaler.from_file(path, precision="int8").precision == "int8"
+    other = tmp_path / "srcae.safetensors"
+    srcae = get_family("srcae")
+    save_network(other, srcae.build(2, srcae.hparams_type()), srcae, 2, srcae.hparams_type())
+    refused = subprocess.run([sys.executable, "-m", "texforge.server.cli", "train", "int8", "--weights", str(other),
+                              "--data", str(data), "--crops", "1", "--crop", "32"], capture_output=True, text=True,
+                             timeout=300)
+    assert refused.returncode != 0 and "FastSR" in refused.stderr and "Traceback" not in refused.stderr
