@@ -79,7 +79,6 @@ def test_int8_runs_the_calibrated_shipped_networks_within_a_tenth_of_a_db(name: 
     exact = psnr_y(fp32.upscale(UpscaleRequest.of(low, scale=scale), JobContext()), high, scale)
     reduced = psnr_y(quantised.upscale(UpscaleRequest.of(low, scale=scale), JobContext()), high, scale)
     assert abs(exact - reduced) <= 0.1, (exact, reduced)
-    # JPEG sources and the detail slider get their own int8 networks, built from the blended fp32 weights
-    for args in ({"jpeg_source": True}, {"detail": 0.5}):
-        variant = quantised.network_for(quantised.variant_of(args.get("detail"), bool(args.get("jpeg_source"))))
-        assert isinstance(variant, Int8FastSR) or variant is quantised.network
+    # JPEG sources and the detail slider run int8 too, quantised from their blended fp32 weights
+    for detail, jpeg_source in ((None, True), (0.5, False)):
+        assert isinstance(quantised.network_for(quantised.variant_of(detail, jpeg_source)), Int8FastSR)
