@@ -36,6 +36,7 @@ from texforge.server.material.detail import (
     NO_DETAIL,
     PHOTO_DETAIL,
     DetailGains,
+    detailed_albedo,
     height_slopes,
     photo_band,
 )
@@ -88,8 +89,8 @@ def energy_matching_albedo_gain(model: NeuralMaterialModel, samples, floor: floa
     """The albedo gain at which the estimates' mean fine-detail share equals the truths' over
     ``samples`` (least squares under-details: it shrinks the band towards the mean).
 
-    Each sample is estimated once without detail; the band is then added as
-    ``detail.add_photo_detail`` does, so the bisection needs no further network runs.
+    Each sample is estimated once without detail; the band is then added with
+    ``detail.detailed_albedo``, as the pipeline does, so the bisection needs no further network runs.
     """
     plains, bands, target = [], [], 0.0
     model.detail = NO_DETAIL
@@ -101,7 +102,7 @@ def energy_matching_albedo_gain(model: NeuralMaterialModel, samples, floor: floa
         target += high_band_fraction(truth["albedo"]) / len(samples)
 
     def share(gain: float) -> float:
-        detailed = ((a * (gain * b).exp()).clamp(0, 1) for a, b in zip(plains, bands, strict=True))
+        detailed = (detailed_albedo(a, b, gain) for a, b in zip(plains, bands, strict=True))
         return sum(high_band_fraction(d) for d in detailed) / len(plains)
 
     low, high = 0.0, 8.0

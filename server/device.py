@@ -78,11 +78,17 @@ def resolve_precision(spec: str, device: str) -> str:
         return "bf16" if cpu_has_native_bf16() else "fp32"
     if spec == "fp16" and not on_cuda:
         raise ValueError("precision fp16 needs a CUDA device; on the CPU use bf16, int8 or fp32")
-    if spec == "int8" and (on_cuda or "x86" not in torch.backends.quantized.supported_engines):
+    if spec == "int8" and (on_cuda or not _int8_kernels()):
         raise ValueError("precision int8 needs an x86 CPU (its int8 kernels); on CUDA use fp16 or bf16")
     if spec == "bf16" and not on_cuda and not cpu_has_native_bf16():
         log.warning("this CPU has no native bf16: bf16 is emulated and likely slower than fp32")
     return spec
+
+
+def _int8_kernels() -> bool:
+    from .sr.int8 import kernels_available  # late: only an int8 request needs the upscaler's quantisation
+
+    return kernels_available()
 
 
 def autocast_dtype(precision: str) -> torch.dtype | None:

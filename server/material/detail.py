@@ -91,13 +91,18 @@ def tilt_normals(normal: torch.Tensor, height: torch.Tensor) -> torch.Tensor:
     return normalize_channels(tilted)
 
 
+def detailed_albedo(diffuse: torch.Tensor, band: torch.Tensor, gain: float) -> torch.Tensor:
+    """Linear albedo with ``gain`` times the photo's per-channel band multiplied in."""
+    return (diffuse * (gain * band).exp()).clamp(0, 1)
+
+
 def add_photo_detail(svbrdf: SVBRDF, photo: torch.Tensor, working: tuple[int, int], gains: DetailGains) -> SVBRDF:
     """``svbrdf`` (already at ``photo``'s size) with the photo's band above ``working`` added."""
     if gains.off or tuple(photo.shape[2:]) == tuple(working):
         return svbrdf
     band = photo_band(photo, working, gains.floor, gains.smoothing)
     band_y = luminance(band)  # log-ratios mix like the radiances do, to first order
-    diffuse = (svbrdf.diffuse * (gains.albedo * band).exp()).clamp(0, 1)
+    diffuse = detailed_albedo(svbrdf.diffuse, band, gains.albedo)
     specular = (svbrdf.specular * (gains.specular * band_y).exp()).clamp(0, 1)
     roughness = (svbrdf.roughness + gains.roughness * band_y).clamp(0.02, 1)
     normal = tilt_normals(svbrdf.normal, gains.normal * band_y) if gains.normal else svbrdf.normal

@@ -85,8 +85,9 @@ def calibrate(net: FastSRNet, images: Iterable[torch.Tensor], seed: int = 0) -> 
     """Activation ranges of ``net`` over ``images`` (each (1, 3, h, w) in [0, 1])."""
     g = torch.Generator().manual_seed(seed)
     samples: dict[str, list[torch.Tensor]] = {}
+    net.eval()
     for image in images:
-        for name, values in _activations(net.eval(), image).items():
+        for name, values in _activations(net, image).items():
             flat = values.flatten()
             keep = torch.randint(flat.numel(), (min(flat.numel(), SAMPLES_PER_POINT),), generator=g)
             samples.setdefault(name, []).append(flat[keep])

@@ -113,13 +113,13 @@ class NeuralUpscaler:
 
     def _build_variant(self, variant: Variant) -> nn.Module:
         jpeg_source, steps = variant
-        use_jpeg = jpeg_source and self._jpeg_weights is not None
-        base = self._jpeg_weights if use_jpeg and self._jpeg_weights is not None else self._psnr_weights
+        jpeg = self._jpeg_weights if jpeg_source else None
+        base = jpeg if jpeg is not None else self._psnr_weights
         weights = interpolate_state_dicts(base, self._sharp_weights or base, steps / DETAIL_STEPS)
         network = copy.deepcopy(self._float_network)
         network.load_state_dict(weights)
         # a blend keeps its base's activation ranges: the sharp partner moves them little
-        return self._runnable(network.eval(), self._jpeg_ranges if use_jpeg else self.loaded.int8_ranges)
+        return self._runnable(network.eval(), self._jpeg_ranges if jpeg is not None else self.loaded.int8_ranges)
 
     def _runnable(self, network: nn.Module, ranges: dict[str, tuple[float, float]] | None) -> nn.Module:
         """``network`` as it runs at this model's precision (its int8 form under int8)."""
