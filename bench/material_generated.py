@@ -26,9 +26,8 @@ from texforge.server.contract import JobContext, MaterialRequest
 from texforge.server.material.exemplars import encode_strip_maps
 from texforge.server.material.metrics import chroma, radial_profile
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
-from texforge.server.material.pipeline import capture_for
 from texforge.server.material.procedural import CaptureJitter, batch_material_and_kind, render_capture_with_fov
-from texforge.server.material.render import SVBRDF, CaptureSetup, FlashRenderer, srgb_to_linear
+from texforge.server.material.render import SVBRDF, CaptureSetup, FlashRenderer, capture_for, srgb_to_linear
 from texforge.server.weight_files import shipped_material_files
 
 HELD_OUT_SEED = 2_000_000_011

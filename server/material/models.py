@@ -17,12 +17,13 @@ import numpy as np
 import torch
 
 from ..contract import JobContext, MaterialRequest, ModelDescriptor
+from .closure import NO_CLOSURE, SHADING_CLOSURE, ShadingClosure
 from .detail import PHOTO_DETAIL, DetailGains
 from .heuristic import heuristic_svbrdf
 from .imaging import fit_longer_side, resize
 from .network import MaterialNet, half_fov_tangent
-from .pipeline import WORKING_SIDE, capture_for, estimate_request, self_ensemble
-from .render import SVBRDF, CaptureSetup
+from .pipeline import WORKING_SIDE, estimate_request, self_ensemble
+from .render import SVBRDF, CaptureSetup, capture_for
 from .scales import fuse_scales
 from .symmetry import DIHEDRAL
 from .weights import load_model, training_crop_size
@@ -38,6 +39,7 @@ class _EstimatorBase:
     working_side: int = WORKING_SIDE
     upsampling: str = "bilinear"
     detail: DetailGains = PHOTO_DETAIL
+    closure: ShadingClosure = SHADING_CLOSURE
 
     def estimate(self, request: MaterialRequest, context: JobContext) -> dict[str, np.ndarray]:
         """Maps keyed by MATERIAL_MAPS, float32 H x W x C in [0, 1] (the contract's conventions)."""
@@ -55,6 +57,8 @@ class _EstimatorBase:
 
 class HeuristicMaterialModel(_EstimatorBase):
     """Instant, network-free baseline: falloff-corrected albedo, gradient normals, contrast roughness."""
+
+    closure = NO_CLOSURE  # its albedo is the photo already
 
     def __init__(self, capture: CaptureSetup | None = None) -> None:
         self.capture = capture or CaptureSetup()

@@ -2,19 +2,18 @@
 
 Resolution policy (measured with ``bench/material_highres.py`` on held-out generated materials):
 the estimator runs on the photo resized so its longer side is ``working_side`` (192 px);
-refinement runs there too. The maps are then brought to the output size (``args.size``, else the
-photo's own size, at most ``MAX_OUTPUT_SIDE``) by bilinear upsampling: a guided filter on the
-photo's luminance measured no better (within 0.002 RMSE) and costs more; it stays available as
-``upsampling = "guided"``. What the working size cannot hold comes from the photo itself
-(``detail.add_photo_detail``, the estimator's ``detail`` gains). Optional tileable output blends
-each map with its half-period shift.
+refinement runs there too, then the shading closure (``closure.py``). The maps are then
+brought to the output size (``args.size``, else the photo's own size, at most
+``MAX_OUTPUT_SIDE``) by bilinear upsampling: a guided filter on the photo's luminance measured
+no better (within 0.002 RMSE) and costs more; it stays available as ``upsampling = "guided"``.
+What the working size cannot hold comes from the photo itself (``detail.add_photo_detail``, the
+estimator's ``detail`` gains). Optional tileable output blends each map with its half-period shift.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -23,6 +22,7 @@ import torch.nn.functional as F
 
 from ..contract import JobContext, MaterialRequest, ModelDescriptor
 from .align import align_guide
+from .closure import ShadingClosure, close_shading
 from .detail import DetailGains, add_photo_detail
 from .imaging import (
     fit_longer_side,
@@ -36,7 +36,7 @@ from .imaging import (
 )
 from .network import MaterialNet
 from .refine import refine_svbrdf
-from .render import SVBRDF, CaptureSetup, expose
+from .render import SVBRDF, CaptureSetup, capture_for, expose
 from .symmetry import DIHEDRAL, inverse_symmetry, transform_image, transform_svbrdf
 
 logger = logging.getLogger(__name__)
@@ -90,19 +90,6 @@ def output_size(request: MaterialRequest, height: int, width: int) -> tuple[int,
     return height, width
 
 
-def capture_for(setup: CaptureSetup, fov_degrees: float | None) -> CaptureSetup:
-    """``setup`` with the photo's own field of view, when the request knows it.
-
-    The flash intensity scales with the squared camera distance, so the centre of the sample gets
-    the irradiance of the calibrated setup, as a phone's auto-exposure (and every training photo)
-    has it.
-    """
-    if fov_degrees is None:
-        return setup
-    moved = setup.with_fov(fov_degrees)
-    return replace(moved, light_intensity=setup.light_intensity * (moved.camera_distance / setup.camera_distance) ** 2)
-
-
 class Estimator(Protocol):
     """What the pipeline needs of an estimator: its maps from working-size photos, and its setup."""
 
@@ -112,6 +99,8 @@ class Estimator(Protocol):
     upsampling: str
     detail: DetailGains
     """How much of the photo's band above the working size each map takes (``detail.py``)."""
+    closure: ShadingClosure
+    """How much of the photo's shading the maps leave unexplained goes to the albedo (``closure.py``)."""
 
     def predict(self, flash: torch.Tensor, guide: torch.Tensor | None, capture: CaptureSetup,
                 fov_degrees: float | None = None) -> SVBRDF:
@@ -141,6 +130,8 @@ def estimate_request(request: MaterialRequest, estimator: Estimator, context: Jo
         svbrdf = refine_svbrdf(svbrdf, flash_work, capture, request.args.refine_steps, context)
     context.progress(2, 4, "upsample")
     with torch.no_grad():
+        fov_known = request.args.fov_degrees is not None
+        svbrdf = close_shading(svbrdf, flash_work, capture, estimator.closure, fov_known)
         flash_out = resize(flash, (out_h, out_w))
         svbrdf = upsample_maps(svbrdf, flash_work, flash_out, estimator.upsampling)
         svbrdf = add_photo_detail(svbrdf, flash_out, work_size, estimator.detail)

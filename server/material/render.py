@@ -59,6 +59,19 @@ class CaptureSetup:
         return replace(self, fov_degrees=fov_degrees)
 
 
+def capture_for(setup: CaptureSetup, fov_degrees: float | None) -> CaptureSetup:
+    """``setup`` with the photo's own field of view, when the request knows it.
+
+    The flash intensity scales with the squared camera distance, so the centre of the sample gets
+    the irradiance of the calibrated setup, as a phone's auto-exposure (and every training photo)
+    has it.
+    """
+    if fov_degrees is None:
+        return setup
+    moved = setup.with_fov(fov_degrees)
+    return replace(moved, light_intensity=setup.light_intensity * (moved.camera_distance / setup.camera_distance) ** 2)
+
+
 @dataclass
 class SVBRDF:
     """Linear SVBRDF maps of a flat sample; every field is ``(B, C, H, W)``."""

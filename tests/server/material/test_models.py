@@ -90,7 +90,7 @@ def test_shipped_loader_always_offers_the_heuristic() -> None:
 
 
 def test_capture_for_keeps_the_irradiance_at_the_sample_centre() -> None:
-    from texforge.server.material.pipeline import capture_for
+    from texforge.server.material.render import capture_for
 
     default = CaptureSetup()
     assert capture_for(default, None) is default

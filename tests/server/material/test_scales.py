@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from texforge.server.contract import JobContext, MaterialRequest
+from texforge.server.material.closure import NO_CLOSURE
 from texforge.server.material.imaging import svbrdf_to_arrays
 from texforge.server.material.models import NeuralMaterialModel
 from texforge.server.material.network import MaterialNet, NetworkConfig
@@ -66,6 +67,7 @@ def _tiny_model(crop_size: int | None) -> NeuralMaterialModel:
 def test_neural_model_reads_the_photo_again_at_its_training_scale() -> None:
     model = _tiny_model(crop_size=16)
     model.working_side = 48
+    model.closure = NO_CLOSURE  # compared with the network's own readings
     photo = np.random.default_rng(1).random((48, 48, 3), dtype=np.float32)
     maps = model.estimate(MaterialRequest.of(photo), JobContext())
 
