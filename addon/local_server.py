@@ -85,6 +85,7 @@ class LocalServer:
         self._log: IO[str] | None = None
         self._log_path: Path | None = None
         self._address = ""
+        self._command: tuple[str, ...] = ()
 
     @property
     def pid(self) -> int | None:
@@ -96,9 +97,9 @@ class LocalServer:
         """A ready server at `launch.address`: ours, one already running there, or a new one. Returns its hello."""
         with self._lock:
             self.keep_running = launch.keep_running
-            if self.pid is not None and self._address == launch.address:
+            if self.pid is not None and (self._address, self._command) == (launch.address, launch.command):
                 return self.hello
-            if self.pid is not None:  # the address changed in the preferences
+            if self.pid is not None:  # the address or the command (e.g. its precision) changed in the preferences
                 self._stop_locked()
             crashed = self._note_unexpected_exit()
             if something_listens(launch.address):
@@ -143,6 +144,7 @@ class LocalServer:
         if launch.log_path.exists():  # keep what the previous server (perhaps a crashed one) wrote
             os.replace(launch.log_path, previous_log(launch.log_path))
         self._log, self._log_path, self._address = launch.log_path.open("w", encoding="utf-8"), launch.log_path, launch.address
+        self._command = launch.command
         try:
             self._process = subprocess.Popen(launch.command, stdin=subprocess.DEVNULL, stdout=self._log,
                                              stderr=subprocess.STDOUT, env=subprocess_environment(),

@@ -66,7 +66,8 @@ def environment_layout() -> EnvironmentLayout:
 
 
 def local_launch() -> Launch | None:
-    """How to start a local server: the 'Local server command', else the installed environment; None if neither.
+    """How to start a local server: the 'Local server command', else the installed environment (at the
+    preferences' precision); None if neither.
 
     Only for a loopback address: the add-on never starts a server for a remote one.
     """
@@ -80,7 +81,8 @@ def local_launch() -> Launch | None:
         except ValueError:  # unbalanced quotes: the ▶ button's poll says there is nothing to start
             return None
     elif layout.installed() is not None:
-        command = (str(layout.python()), "-m", "texforge.server.cli", "serve", "--bind", address)
+        command = (str(layout.python()), "-m", "texforge.server.cli", "serve", "--bind", address,
+                   "--precision", prefs.server_precision.lower())
     else:
         return None
     return Launch(command, address, layout.server_log, keep_running=prefs.keep_server_running)

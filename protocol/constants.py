@@ -15,6 +15,10 @@ ADDRESS_ENV_VAR = "TEXFORGE_SERVER"
 ADDRESS_PATTERN = re.compile(r"^(tcp://[^\s/]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
 """ZeroMQ endpoints a server binds or a client connects to: tcp://HOST:PORT (PORT * to bind any), ipc://, inproc://."""
 
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+"""What a server's `--precision` accepts (and a launcher may pass); `auto` resolves per device;
+`hello` reports the resolved one."""
+
 
 def checked_address(address: str) -> str:
     """`address` when it is a ZeroMQ endpoint; AddressError naming the fix otherwise."""

@@ -20,10 +20,10 @@ import numpy as np
 
 from ..protocol.arguments import MaterialArgs, MultiplyArgs, SeamlessArgs, UpscaleArgs
 from ..protocol.client import Client, resolve_address
+from ..protocol.constants import PRECISIONS
 from ..protocol.curve import CurveClientKeys
 from ..protocol.errors import RemoteError, ServerUnavailableError, TexforgeError
 from ..protocol.exif import recorded_fov_degrees
-from .config import PRECISIONS
 from .imageio import DEFAULT_MAX_PIXELS, ImageFormatError, check_writable, probe_image, read_image, write_image
 from .material_files import FILE_FORMATS, NORMAL_CONVENTIONS, write_material
 from .multiply_files import output_suffix, seamless_map_path, write_variations

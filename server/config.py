@@ -8,9 +8,6 @@ from pathlib import Path
 from ..protocol.constants import DEFAULT_ADDRESS
 from ..protocol.limits import Limits
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
-"""What `--precision` accepts; `auto` resolves per device (`server.device.resolve_precision`)."""
-
 
 @dataclass(frozen=True)
 class ServerConfig:

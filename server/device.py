@@ -10,7 +10,7 @@ import re
 
 import torch
 
-from .config import PRECISIONS
+from ..protocol.constants import PRECISIONS
 
 log = logging.getLogger(__name__)
 

@@ -137,6 +137,14 @@ def test_a_texforge_server_already_running_at_the_address_is_reused(artist: dict
     assert facts["detail"].endswith("(already running)")
 
 
+def test_the_precision_preference_restarts_the_managed_server_with_it(artist: dict[str, Any]) -> None:
+    facts = scenario(artist, "precision")
+    assert facts["error"] is None and facts["size"] == [32, 16]
+    assert facts["pid_before"] is not None
+    assert facts["precision"] == "fp32" and facts["pid"] not in (None, facts["pid_before"])
+    assert "prop: server_precision" in facts["shown"]
+
+
 def test_a_port_held_by_another_program_is_reported_truthfully(artist: dict[str, Any]) -> None:
     facts = scenario(artist, "busy")
     assert "in use by another program that is not a texforge server" in facts["error"]

@@ -17,6 +17,7 @@ from texforge.protocol import UpscaleArgs
 from texforge.protocol.shm import process_alive
 from texforge.protocol.version import __version__
 from texforge.server.launch import start_server_process
+from texforge.server.sr.int8 import kernels_available
 
 from ..conftest import free_tcp_port
 from .pure_modules import load
@@ -69,6 +70,23 @@ def test_the_first_job_starts_the_server_the_next_reuses_it_and_stop_ends_it(tmp
     assert server.pid == pid  # no second process
     server.stop()
     assert server.pid is None and wait_gone(pid) and statuses.seen[-1][0] == "Disconnected"
+
+
+@pytest.mark.skipif(not kernels_available(), reason="this torch has no x86 int8 kernels")
+def test_a_changed_command_restarts_our_server_with_it(tmp_path: Path) -> None:
+    """The preferences' precision (or server command) changed while our server ran: the next job gets the new one."""
+    server = local_server.LocalServer()
+    first = serve_launch(tmp_path, "--precision", "fp32")
+    assert server.ensure_running(first, no_progress, threading.Event())["precision"] == "fp32"
+    old_pid = server.pid
+    changed = local_server.Launch(first.command[:-1] + ("int8",), first.address, first.log_path)
+    try:
+        hello = server.ensure_running(changed, no_progress, threading.Event())
+        assert server.pid not in (None, old_pid) and wait_gone(old_pid)
+        assert hello["precision"] == "int8"
+        assert hello["pid"] == server.pid
+    finally:
+        server.stop()
 
 
 def test_a_server_already_running_at_the_address_is_reused_and_left_running(tmp_path: Path) -> None:

@@ -181,6 +181,19 @@ def busy_port() -> dict[str, Any]:
             PREFS.server_address = ARGS["address"]
 
 
+def precision() -> dict[str, Any]:
+    """The preferences' precision changed while our server runs: the next job restarts it with that precision."""
+    upscale("at_auto")  # our server runs at the default precision
+    before = addon.runtime.LOCAL.pid
+    PREFS.server_precision = "FP32"
+    try:
+        facts = upscale("at_fp32")
+        shown = preferences_shown()
+    finally:
+        PREFS.server_precision = "AUTO"
+    return {**facts, "pid_before": before, "precision": addon.runtime.LOCAL.hello.get("precision"), "shown": shown}
+
+
 def update() -> dict[str, Any]:
     PREFS.wheels_folder = ARGS["newer_wheels"]
     try:
@@ -214,6 +227,7 @@ def artist() -> dict[str, Any]:
         "crash": crash_and_restart,
         "external": external_server,
         "busy": busy_port,
+        "precision": precision,
         "update": update,
         "remove": remove,
         "reinstall": install,
