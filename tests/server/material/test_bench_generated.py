@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "material_generated.py"
+from .bench_run import bench_result
 
 
 def _fields(*extra: str) -> dict[str, str]:
     """The bench's RESULT fields on 2 materials at 32 px."""
-    done = subprocess.run([sys.executable, str(BENCH), "--count", "2", "--size", "32", "--threads", "1", *extra],
-                          capture_output=True, text=True, timeout=300, check=True)
-    result = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert len(result) == 1, done.stdout
-    return dict(item.split("=") for item in result[0].split()[1:])
+    return bench_result("material_generated.py", "--count", "2", "--size", "32", "--threads", "1", *extra)
 
 
 def test_generated_bench_prints_scores_for_the_model_and_both_baselines() -> None:

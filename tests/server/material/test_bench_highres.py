@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "material_highres.py"
+from .bench_run import bench_result
 
 
 def test_highres_bench_scores_each_working_and_context_side() -> None:
-    done = subprocess.run([sys.executable, str(BENCH), "--count", "1", "--photo-size", "64", "--working", "32", "64",
-                           "--context", "0", "32", "--threads", "1"],
-                          capture_output=True, text=True, timeout=300, check=True)
-    result = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert len(result) == 1, done.stdout
-    fields = dict(item.split("=") for item in result[0].split()[1:])
+    fields = bench_result("material_highres.py", "--count", "1", "--photo-size", "64", "--working", "32", "64",
+                          "--context", "0", "32", "--threads", "1")
     assert fields["source"] == "generated" and fields["photos"] == "1"
     # working 32 with context 32 is no second reading and is skipped; the other three are scored
     policies = {key.rsplit(".", 1)[0] for key in fields if key.endswith(".albedo")}

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "material_relight.py"
+from .bench_run import BENCH_DIR, bench_result
+
+BENCH = BENCH_DIR / "material_relight.py"
 
 
 def write_capture(folder: Path, views: int = 3, size: int = 64) -> None:
@@ -30,12 +31,8 @@ def write_capture(folder: Path, views: int = 3, size: int = 64) -> None:
 
 def test_relight_bench_scores_constant_and_upsampled_variants(tmp_path: Path) -> None:
     write_capture(tmp_path)
-    done = subprocess.run([sys.executable, str(BENCH), "--data", str(tmp_path), "--input", "0", "--size", "64",
-                           "--upsampled-from", "32", "--threads", "1"],
-                          capture_output=True, text=True, timeout=600, check=True)
-    result = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert len(result) == 1, done.stdout
-    fields = {key: value for key, value in (item.split("=") for item in result[0].split()[1:])}
+    fields = bench_result("material_relight.py", "--data", str(tmp_path), "--input", "0", "--size", "64",
+                          "--upsampled-from", "32", "--threads", "1")
     for name in ("material-1shot", "material-1shot.constant", "material-1shot.from32", "heuristic",
                  "heuristic.constant", "heuristic.from32"):
         assert 0.0 < float(fields[name]) < 1.0
@@ -43,11 +40,7 @@ def test_relight_bench_scores_constant_and_upsampled_variants(tmp_path: Path) ->
 
 
 def test_relight_bench_generated_mode_scores_held_out_materials_with_and_without_the_lens() -> None:
-    done = subprocess.run([sys.executable, str(BENCH), "--generated", "2", "--size", "64", "--known-fov",
-                           "--threads", "1"], capture_output=True, text=True, timeout=600, check=True)
-    result = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert len(result) == 1, done.stdout
-    fields = {key: value for key, value in (item.split("=") for item in result[0].split()[1:])}
+    fields = bench_result("material_relight.py", "--generated", "2", "--size", "64", "--known-fov", "--threads", "1")
     for name in ("material-1shot", "material-1shot_known-fov", "material-1shot.constant", "heuristic"):
         assert 0.0 < float(fields[name]) < 1.0
 
