@@ -78,16 +78,24 @@ def exposure_gain(rendered: torch.Tensor, photo_linear: torch.Tensor, valid: tor
     return num / (rendered * rendered * weight).sum(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12)
 
 
+def linear_and_valid(photo: torch.Tensor, capture: CaptureSetup) -> tuple[torch.Tensor, torch.Tensor]:
+    """The display-encoded photo's linear light and its unclipped pixels ``(B, 1, H, W)``."""
+    return photo.clamp(0, 1) ** capture.gamma, (photo < CLIPPED).all(dim=1, keepdim=True).to(photo.dtype)
+
+
+def low_pass_to_side(x: torch.Tensor, side: int) -> torch.Tensor:
+    """``scales.low_pass`` of ``x`` to a longer side of ``side`` pixels, aspect kept."""
+    h, w = x.shape[2:]
+    return low_pass(x, (max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w)))))
+
+
 def falloff_error(svbrdf: SVBRDF, photo: torch.Tensor, capture: CaptureSetup) -> float:
     """How far the maps' flash render under ``capture`` is from the photo in its low band (log RMSE
     over unclipped pixels, after the exposure gain)."""
     full = FlashRenderer(capture).radiance(svbrdf)
-    photo_linear = photo.clamp(0, 1) ** capture.gamma
-    valid = (photo < CLIPPED).all(dim=1, keepdim=True).to(photo.dtype)
+    photo_linear, valid = linear_and_valid(photo, capture)
     gain = exposure_gain(full, photo_linear, valid)
-    h, w = photo.shape[2:]
-    size = (max(1, round(h * FIT_SIDE / max(h, w))), max(1, round(w * FIT_SIDE / max(h, w))))
-    difference = low_pass((photo_linear + 1e-3).log() - (full * gain + 1e-3).log(), size)
+    difference = low_pass_to_side((photo_linear + 1e-3).log() - (full * gain + 1e-3).log(), FIT_SIDE)
     return float(((difference ** 2) * valid).sum() / (valid.sum() * 3).clamp_min(1))
 
 
@@ -106,8 +114,7 @@ def unexplained_log_ratio(svbrdf: SVBRDF, photo: torch.Tensor, capture: CaptureS
     full = renderer.radiance(svbrdf)
     diffuse = renderer.radiance(replace(svbrdf, specular=torch.zeros_like(svbrdf.specular)))
     specular = full - diffuse
-    photo_linear = photo.clamp(0, 1) ** capture.gamma
-    valid = (photo < CLIPPED).all(dim=1, keepdim=True).to(photo.dtype)
+    photo_linear, valid = linear_and_valid(photo, capture)
     gain = exposure_gain(full, photo_linear, valid)
     photo_diffuse = photo_linear / gain - specular
     specular_share = (specular / full.clamp_min(1e-6)).amax(dim=1, keepdim=True)
@@ -128,10 +135,8 @@ def close_shading(svbrdf: SVBRDF, photo: torch.Tensor, capture: CaptureSetup, cl
     log_ratio, trust = unexplained_log_ratio(svbrdf, photo, capture)
     # the coarse part is taken over trusted pixels only, so a highlight leaves no halo around it
     if closure.low_cut:
-        h, w = log_ratio.shape[2:]
-        scale = closure.low_cut / max(h, w)
-        size = (max(1, round(h * scale)), max(1, round(w * scale)))
-        coarse = low_pass(log_ratio * trust, size) / low_pass(trust, size).clamp_min(1e-3)
+        coarse = (low_pass_to_side(log_ratio * trust, closure.low_cut)
+                  / low_pass_to_side(trust, closure.low_cut).clamp_min(1e-3))
     else:
         coarse = (log_ratio * trust).sum(dim=(2, 3), keepdim=True) / trust.sum(dim=(2, 3), keepdim=True).clamp_min(1e-3)
     band = (log_ratio - coarse) * trust
