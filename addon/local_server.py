@@ -84,8 +84,8 @@ class LocalServer:
         self._process: subprocess.Popen | None = None
         self._log: IO[str] | None = None
         self._log_path: Path | None = None
-        self._address = ""
-        self._command: tuple[str, ...] = ()
+        self._started_as: tuple[str, tuple[str, ...]] = ("", ())
+        """(address, command) our server was started with: another in the next launch restarts it."""
 
     @property
     def pid(self) -> int | None:
@@ -97,7 +97,7 @@ class LocalServer:
         """A ready server at `launch.address`: ours, one already running there, or a new one. Returns its hello."""
         with self._lock:
             self.keep_running = launch.keep_running
-            if self.pid is not None and (self._address, self._command) == (launch.address, launch.command):
+            if self.pid is not None and self._started_as == (launch.address, launch.command):
                 return self.hello
             if self.pid is not None:  # the address or the command (e.g. its precision) changed in the preferences
                 self._stop_locked()
@@ -143,8 +143,8 @@ class LocalServer:
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
         if launch.log_path.exists():  # keep what the previous server (perhaps a crashed one) wrote
             os.replace(launch.log_path, previous_log(launch.log_path))
-        self._log, self._log_path, self._address = launch.log_path.open("w", encoding="utf-8"), launch.log_path, launch.address
-        self._command = launch.command
+        self._log, self._log_path = launch.log_path.open("w", encoding="utf-8"), launch.log_path
+        self._started_as = (launch.address, launch.command)
         try:
             self._process = subprocess.Popen(launch.command, stdin=subprocess.DEVNULL, stdout=self._log,
                                              stderr=subprocess.STDOUT, env=subprocess_environment(),

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from material_generated import held_out_samples, uniform_scores
 from material_quality import evaluate
-from material_relight import generated_capture, known_fov_of, predict, relight_error
+from material_relight import CENTRE_VIEW, generated_capture, known_fov_of, novel_view_errors, predict
 
 from texforge.server.material.closure import ShadingClosure
 from texforge.server.material.models import NeuralMaterialModel
@@ -43,9 +43,8 @@ def relight_score(model, count: int, size: int, metal_share: float, known_fov: b
     errors = []
     for index in range(count):
         capture = generated_capture(index, size, metal_share)
-        maps = predict(model, capture.photos[4], 0, known_fov_of(capture, 4) if known_fov else None)
-        errors += [relight_error(maps, photo, position, position, capture.sample_size)
-                   for i, (photo, position) in enumerate(zip(capture.photos, capture.positions, strict=True)) if i != 4]
+        fov = known_fov_of(capture, CENTRE_VIEW) if known_fov else None
+        errors += novel_view_errors(predict(model, capture.photos[CENTRE_VIEW], 0, fov), capture, CENTRE_VIEW)
     return float(np.mean(errors))
 
 

@@ -38,15 +38,16 @@ from material_quality import photo_uint8
 from PIL import Image
 
 from texforge.server.contract import JobContext, MaterialRequest
+from texforge.server.material.closure import exposure_gain
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
 from texforge.server.material.pipeline import upsample_maps
 from texforge.server.material.procedural import batch_material_and_kind
-from texforge.server.material.render import SVBRDF, CaptureSetup, decode_maps, expose, render_point_light
+from texforge.server.material.render import CLIPPED, SVBRDF, CaptureSetup, decode_maps, expose, render_point_light
 from texforge.server.weight_files import shipped_material_files
 
 GAMMA = 2.2
-CLIPPED = 0.98
-"""Display value from which a photo's pixel counts as clipped."""
+CENTRE_VIEW = 4
+"""Index of the middle photo of a 3 x 3 capture grid (yellow_box's too): the one predicted from."""
 GENERATED_SEED = 2_000_000_101
 """Held out: training draws materials from seeds < 100."""
 GRID_OFFSET = 0.4
@@ -87,9 +88,7 @@ def relight_error(maps: SVBRDF, target: torch.Tensor, light: list[float], camera
     clipped highlight says only "at least this bright": fitted as a value, it drags the gain of a
     perfect estimate off by up to 0.13 RMSE on generated captures)."""
     radiance = render_point_light(maps, torch.tensor(light), torch.tensor(camera), 1.0, sample_size)
-    target_linear = target ** GAMMA
-    unclipped = (target < CLIPPED).to(radiance.dtype).expand_as(radiance)
-    gain = (radiance * target_linear * unclipped).sum() / (radiance * radiance * unclipped).sum().clamp_min(1e-12)
+    gain = exposure_gain(radiance, target ** GAMMA, (target < CLIPPED).to(radiance.dtype))  # per channel
     rendered = (radiance * gain).clamp(0, 1) ** (1 / GAMMA)
     return float(((rendered - target) ** 2).mean().sqrt())
 
@@ -132,6 +131,12 @@ def generated_capture(index: int, size: int, metal_share: float) -> Capture:
     return Capture(photos, positions, width)
 
 
+def novel_view_errors(maps: SVBRDF, capture: Capture, input_index: int) -> list[float]:
+    """``relight_error`` of ``maps`` at every view of ``capture`` but the one they were predicted from."""
+    return [relight_error(maps, photo, position, position, capture.sample_size)
+            for i, (photo, position) in enumerate(zip(capture.photos, capture.positions, strict=True)) if i != input_index]
+
+
 def known_fov_of(capture: Capture, index: int) -> float:
     """Horizontal field of view of a rectified photo that the sample fills, from the camera height."""
     return math.degrees(2 * math.atan(capture.sample_size / 2 / capture.positions[index][2]))
@@ -154,9 +159,7 @@ def score_capture(models: list, capture: Capture, args: argparse.Namespace,  # n
                 variants[f"{name}/from{args.upsampled_from}"] = upsample_maps(predict(model, small, refine, fov), small,
                                                                               source)
             for label, candidate in variants.items():
-                errors = [relight_error(candidate, photo, position, position, capture.sample_size)
-                          for i, (photo, position) in enumerate(zip(capture.photos, capture.positions, strict=True))
-                          if i != args.input]
+                errors = novel_view_errors(candidate, capture, args.input)
                 results[label] = float(np.mean(errors))
                 if verbose:
                     print(f"{label:36s} mean RMSE over {len(errors)} novel views: {results[label]:.4f}  "
@@ -171,7 +174,7 @@ def main() -> int:
     source.add_argument("--generated", type=int, default=0, metavar="N",
                         help="N held-out procedural materials photographed as such a capture (selection data)")
     parser.add_argument("--metal-share", type=float, default=0.3, help="with --generated")
-    parser.add_argument("--input", type=int, default=4, help="index of the photo to predict from")
+    parser.add_argument("--input", type=int, default=CENTRE_VIEW, help="index of the photo to predict from")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--refine", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)

@@ -25,17 +25,13 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from .render import SVBRDF, CaptureSetup, FlashRenderer, capture_for
+from .render import SVBRDF, CaptureSetup, FlashRenderer, capture_for, linear_and_valid
 from .scales import low_pass
 
-CLIPPED = 0.98
-"""Display value from which a photo pixel counts as clipped (as in refinement)."""
 RATIO_LIMIT = 1.5
 """Largest |log-ratio| handed on: a dead pixel or a glint stays a local blip."""
 SPECULAR_SHARE_LIMIT = 0.5
 """Pixels whose render is more than this share specular carry too little diffuse evidence."""
-
-
 FOV_CANDIDATES = (20.0, 25.0, 30.0, 37.0, 45.0, 55.0, 65.0, 75.0)
 """Fields of view (degrees) tried when the request does not know the photo's."""
 FIT_SIDE = 16
@@ -78,11 +74,6 @@ def exposure_gain(rendered: torch.Tensor, photo_linear: torch.Tensor, valid: tor
     return num / (rendered * rendered * weight).sum(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12)
 
 
-def linear_and_valid(photo: torch.Tensor, capture: CaptureSetup) -> tuple[torch.Tensor, torch.Tensor]:
-    """The display-encoded photo's linear light and its unclipped pixels ``(B, 1, H, W)``."""
-    return photo.clamp(0, 1) ** capture.gamma, (photo < CLIPPED).all(dim=1, keepdim=True).to(photo.dtype)
-
-
 def low_pass_to_side(x: torch.Tensor, side: int) -> torch.Tensor:
     """``scales.low_pass`` of ``x`` to a longer side of ``side`` pixels, aspect kept."""
     h, w = x.shape[2:]
@@ -93,7 +84,7 @@ def falloff_error(svbrdf: SVBRDF, photo: torch.Tensor, capture: CaptureSetup) ->
     """How far the maps' flash render under ``capture`` is from the photo in its low band (log RMSE
     over unclipped pixels, after the exposure gain)."""
     full = FlashRenderer(capture).radiance(svbrdf)
-    photo_linear, valid = linear_and_valid(photo, capture)
+    photo_linear, valid = linear_and_valid(photo, capture.gamma)
     gain = exposure_gain(full, photo_linear, valid)
     difference = low_pass_to_side((photo_linear + 1e-3).log() - (full * gain + 1e-3).log(), FIT_SIDE)
     return float(((difference ** 2) * valid).sum() / (valid.sum() * 3).clamp_min(1))
@@ -114,7 +105,7 @@ def unexplained_log_ratio(svbrdf: SVBRDF, photo: torch.Tensor, capture: CaptureS
     full = renderer.radiance(svbrdf)
     diffuse = renderer.radiance(replace(svbrdf, specular=torch.zeros_like(svbrdf.specular)))
     specular = full - diffuse
-    photo_linear, valid = linear_and_valid(photo, capture)
+    photo_linear, valid = linear_and_valid(photo, capture.gamma)
     gain = exposure_gain(full, photo_linear, valid)
     photo_diffuse = photo_linear / gain - specular
     specular_share = (specular / full.clamp_min(1e-6)).amax(dim=1, keepdim=True)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ..contract import JobContext
-from .render import SVBRDF, CaptureSetup, FlashRenderer, linear_to_srgb, srgb_to_linear
+from .render import SVBRDF, CaptureSetup, FlashRenderer, linear_and_valid, linear_to_srgb, srgb_to_linear
 
 
 @dataclass(frozen=True)
@@ -84,8 +84,7 @@ def refine_svbrdf(svbrdf: SVBRDF, photo: torch.Tensor, setup: CaptureSetup, step
     settings = settings or RefineSettings()
     context = context or JobContext()
     renderer = FlashRenderer(setup)
-    photo_linear = photo.clamp(0, 1) ** setup.gamma
-    valid = (photo < 0.98).all(dim=1, keepdim=True).to(photo.dtype)
+    photo_linear, valid = linear_and_valid(photo, setup.gamma)
     initial = _parameters(svbrdf)
     params = {name: t.clone().requires_grad_(True) for name, t in initial.items()}
     gain = torch.zeros(1, 3, 1, 1, requires_grad=settings.fit_exposure)

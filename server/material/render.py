@@ -278,6 +278,16 @@ def expose(radiance: torch.Tensor, exposure: torch.Tensor | float = 1.0, gamma: 
     return linear.clamp(0.0, 1.0).clamp_min(1e-8) ** (1.0 / gamma)
 
 
+CLIPPED = 0.98
+"""Display value from which a photo pixel counts as clipped: it says only "at least this bright"."""
+
+
+def linear_and_valid(photo: torch.Tensor, gamma: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``expose``'s inverse for a display-encoded photo: its linear light, and its unclipped pixels
+    ``(B, 1, H, W)`` (1 where no channel is clipped)."""
+    return photo.clamp(0, 1) ** gamma, (photo < CLIPPED).all(dim=1, keepdim=True).to(photo.dtype)
+
+
 class FlashRenderer:
     """Renders an SVBRDF as a phone-flash photo: camera and point light at the same spot."""
 
