@@ -67,12 +67,16 @@ def main() -> int:
                         help="tell the models the photos hold linear light (with --gamma 1 1)")
     parser.add_argument("--known-fov", action="store_true",
                         help="send each photo's field of view in the request, as a user who knows the lens would")
+    parser.add_argument("--auto-exposure", action="store_true",
+                        help="photos metered as a phone's auto-exposure does (CaptureJitter.auto_exposure_share), "
+                             "not taken with the calibrated flash")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     setup = CaptureSetup()
     metals: list[bool] = []
-    jitter = CaptureJitter(fov_degrees=(args.fov[0], args.fov[1]), gamma=(args.gamma[0], args.gamma[1]))
+    jitter = CaptureJitter(fov_degrees=(args.fov[0], args.fov[1]), gamma=(args.gamma[0], args.gamma[1]),
+                           auto_exposure_share=1.0 if args.auto_exposure else 0.0)
     fovs: list[float] = []
     # one fixed gamma (e.g. 1 1: linear photos) is the guide's too, as one camera stores both photos
     guide_gamma = args.gamma[0] if args.gamma[0] == args.gamma[1] else setup.gamma
@@ -92,7 +96,8 @@ def main() -> int:
         rows[model.descriptor.name].update(uniform_scores(model, setup))
     print_scores(f"{args.count} held-out generated materials ({args.size} px, metal share {args.metal_share:g}, "
                  f"fov {args.fov[0]:g}-{args.fov[1]:g}{', told' if args.known_fov else ''}, "
-                 f"gamma {args.gamma[0]:g}-{args.gamma[1]:g}{', told linear' if args.linear_photo else ''})", rows,
+                 f"gamma {args.gamma[0]:g}-{args.gamma[1]:g}{', told linear' if args.linear_photo else ''}"
+                 f"{', auto-exposed' if args.auto_exposure else ''})", rows,
                  f"materials={args.count} metals={sum(metals)}")
     print_kind_table(rows)
     return 0

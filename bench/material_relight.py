@@ -58,6 +58,40 @@ MID_GREY = 0.18
 """Linear mean the generated photos are exposed to."""
 
 
+@dataclass(frozen=True)
+class CaptureError:
+    """What a hand-held phone capture gets wrong, in sample widths and degrees (``--capture-error``).
+
+    A phone's flash sits about 1 cm beside its lens (0.1 widths of a 10 cm sample), the same way
+    for every photo; a multi-view capture's camera positions come from a pose fit, good to a few
+    millimetres; a sheet of paper or fabric is never quite flat. The photos are taken with the
+    true geometry, the maps are relit with the nominal one (flash at the lens, fitted positions,
+    a flat sample), as the real capture's ``optim.json`` is used.
+    """
+
+    flash_offset: float = 0.1
+    position_sd: float = 0.03
+    tilt_degrees: float = 2.0
+
+    def tilted(self, normal: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        """Normals of the sample rotated by ``tilt_degrees`` about a random in-plane axis."""
+        angle = math.radians(self.tilt_degrees)
+        azimuth = float(torch.rand(1, generator=g)) * 2 * math.pi
+        axis = torch.tensor([math.cos(azimuth), math.sin(azimuth), 0.0])
+        k = torch.tensor([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+        rotation = torch.eye(3) + math.sin(angle) * k + (1 - math.cos(angle)) * (k @ k)
+        return torch.einsum("ij,bjhw->bihw", rotation, normal)
+
+    def flash_beside_lens(self, width: float, g: torch.Generator) -> torch.Tensor:
+        """The flash's fixed offset from the lens, in a random in-plane direction."""
+        azimuth = float(torch.rand(1, generator=g)) * 2 * math.pi
+        return torch.tensor([math.cos(azimuth), math.sin(azimuth), 0.0]) * self.flash_offset * width
+
+    def fitted(self, position: list[float], width: float, g: torch.Generator) -> list[float]:
+        """A camera position as a pose fit reports it."""
+        return [float(v) for v in torch.tensor(position) + torch.randn(3, generator=g) * self.position_sd * width]
+
+
 def load_photo(path: Path, size: int) -> torch.Tensor:
     """(1, 3, size, size) display-encoded photo in [0, 1]."""
     image = Image.open(path).convert("RGB").resize((size, size), Image.Resampling.BOX)
@@ -111,10 +145,12 @@ def real_capture(folder: Path, size: int) -> Capture:
     return Capture(photos, meta["camera_pos"], meta["im_size"])
 
 
-def generated_capture(index: int, size: int, metal_share: float) -> Capture:
-    """Held-out material ``index`` photographed from a jittered 3 x 3 grid of flash positions."""
+def generated_capture(index: int, size: int, metal_share: float, error: CaptureError | None = None) -> Capture:
+    """Held-out material ``index`` photographed from a jittered 3 x 3 grid of flash positions,
+    with ``error`` between how the photos were taken and the geometry the capture reports."""
     g = torch.Generator().manual_seed(GENERATED_SEED + index)
     material, _ = batch_material_and_kind(GENERATED_SEED, index, size, metal_share)
+    error_g = torch.Generator().manual_seed(GENERATED_SEED + 7919 * (index + 1))  # the error-free draws stay as they were
     width = CaptureSetup().sample_size
     fov = GENERATED_FOV[0] + (GENERATED_FOV[1] - GENERATED_FOV[0]) * float(torch.rand(1, generator=g))
     height = 0.5 * width / math.tan(math.radians(fov) / 2)
@@ -123,12 +159,21 @@ def generated_capture(index: int, size: int, metal_share: float) -> Capture:
         jitter = (torch.rand(3, generator=g) * 2 - 1) * torch.tensor([0.05 * width, 0.05 * width, 0.1 * height])
         positions.append([col * GRID_OFFSET * width + float(jitter[0]), row * GRID_OFFSET * width + float(jitter[1]),
                           height + float(jitter[2])])
+    photographed = material
+    flash = torch.zeros(3)
+    reported = positions
+    if error:
+        photographed = SVBRDF(error.tilted(material.normal, error_g), material.diffuse, material.roughness,
+                              material.specular)
+        flash = error.flash_beside_lens(width, error_g)
+        reported = [error.fitted(position, width, error_g) for position in positions]
     photos = []
     for position in positions:
-        radiance = render_point_light(material, torch.tensor(position), torch.tensor(position), 1.0, width)
+        camera = torch.tensor(position)
+        radiance = render_point_light(photographed, camera + flash, camera, 1.0, width)
         exposure = MID_GREY / float(radiance.mean().clamp_min(1e-6))  # a camera's auto-exposure
         photos.append(expose(radiance, exposure, GAMMA, GENERATED_NOISE, g))
-    return Capture(photos, positions, width)
+    return Capture(photos, reported, width)
 
 
 def novel_view_errors(maps: SVBRDF, capture: Capture, input_index: int) -> list[float]:
@@ -174,6 +219,9 @@ def main() -> int:
     source.add_argument("--generated", type=int, default=0, metavar="N",
                         help="N held-out procedural materials photographed as such a capture (selection data)")
     parser.add_argument("--metal-share", type=float, default=0.3, help="with --generated")
+    parser.add_argument("--capture-error", action="store_true",
+                        help="with --generated: photos taken with a phone's flash offset, pose-fit error and a "
+                             "tilted sample, relit with the nominal geometry (CaptureError)")
     parser.add_argument("--input", type=int, default=CENTRE_VIEW, help="index of the photo to predict from")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--refine", type=int, default=0)
@@ -188,14 +236,17 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     models = [NeuralMaterialModel.from_file(p) for p in (args.weights or shipped_material_files())]
     models = [m for m in models if "guide" not in m.descriptor.inputs] + [HeuristicMaterialModel()]
+    error = CaptureError() if args.capture_error else None
     if args.data:
         results = score_capture(models, real_capture(args.data, args.size), args, verbose=True)
     else:
-        per_material = [score_capture(models, generated_capture(i, args.size, args.metal_share), args, verbose=False)
+        per_material = [score_capture(models, generated_capture(i, args.size, args.metal_share, error), args,
+                                      verbose=False)
                         for i in range(args.generated)]
         results = {k: float(np.mean([r[k] for r in per_material])) for k in per_material[0]}
         print(f"{args.generated} held-out generated materials, 3 x 3 flash grid, fov {GENERATED_FOV[0]:g}-"
-              f"{GENERATED_FOV[1]:g}, {args.size} px, input {args.input}")
+              f"{GENERATED_FOV[1]:g}, {args.size} px, input {args.input}"
+              + (f", {error}" if error else ""))
         for label, value in results.items():
             spread = np.std([r[label] for r in per_material]) / math.sqrt(len(per_material))
             print(f"{label:36s} mean RMSE over 8 novel views: {value:.4f}  (+- {spread:.4f} s.e. over materials)")

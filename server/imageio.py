@@ -55,6 +55,8 @@ class ImageHeader:
     height: int
     format: str
     """Format name: EXR, TIFF, HDR, or PIL's name for it (PNG, JPEG, ...)."""
+    orientation: int = 1
+    """EXIF/TIFF Orientation tag (1-8; 1: the pixels are stored as they are meant to be seen)."""
 
     @property
     def pixels(self) -> int:
@@ -77,7 +79,9 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nda
         return _read_exr(path)
     if header.format == "PNG":
         _check_png_intact(path)
-    return _decode_with_opencv(path)
+    image = _decode_with_opencv(path)
+    # OpenCV's TIFF decoder turns the pixels itself; its other decoders, asked for the pixels unchanged, do not
+    return image if header.format == "TIFF" else _upright(image, header.orientation)
 
 
 def probe_image(path: str | Path) -> ImageHeader:
@@ -114,7 +118,7 @@ def _probe_stream(stream: BinaryIO) -> ImageHeader | None:
         directory = TiffImagePlugin.ImageFileDirectory_v2(ifh)
         stream.seek(directory.next)
         directory.load(stream)
-        return ImageHeader(int(directory[256]), int(directory[257]), "TIFF")
+        return ImageHeader(int(directory[256]), int(directory[257]), "TIFF", _valid_orientation(directory.get(_ORIENTATION)))
     if magic.startswith(_RADIANCE_MAGICS):
         return _radiance_header(stream.read(64 * 1024))
     return _pil_header(stream, magic)
@@ -147,8 +151,40 @@ def _pil_header(stream: BinaryIO, magic: bytes) -> ImageHeader | None:
                 image = factory(stream, "")
             except (SyntaxError, IndexError, TypeError, struct.error):  # what Image.open takes for "not this format"
                 continue
-            return ImageHeader(image.size[0], image.size[1], format_id)
+            return ImageHeader(image.size[0], image.size[1], format_id, _exif_orientation(image))
     return None
+
+
+_ORIENTATION = 0x0112
+"""The EXIF/TIFF tag saying how the stored pixels are turned: phones store a portrait photo as a
+landscape one with this tag set, and every viewer turns it upright; so do we, or an upscaled
+photo would come back lying on its side."""
+
+
+def _exif_orientation(image: Image.Image) -> int:
+    try:
+        return _valid_orientation(image.getexif().get(_ORIENTATION))
+    except (OSError, ValueError, SyntaxError, IndexError, KeyError, TypeError, struct.error):  # broken EXIF: as stored
+        return 1
+
+
+def _valid_orientation(value: object) -> int:
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _upright(image: np.ndarray, orientation: int) -> np.ndarray:
+    """The stored pixels turned as the Orientation tag says (the TIFF 6.0 / EXIF meanings)."""
+    turned = {
+        1: lambda a: a,
+        2: lambda a: a[:, ::-1],                   # mirrored left-right
+        3: lambda a: a[::-1, ::-1],                # upside down
+        4: lambda a: a[::-1],                      # mirrored top-bottom
+        5: lambda a: a.swapaxes(0, 1),             # transposed
+        6: lambda a: np.rot90(a, k=-1),            # stored turned a quarter anticlockwise
+        7: lambda a: a[::-1, ::-1].swapaxes(0, 1),  # transversed
+        8: lambda a: np.rot90(a, k=1),             # stored turned a quarter clockwise
+    }[orientation](image)
+    return np.ascontiguousarray(turned)
 
 
 def _check_png_intact(path: Path) -> None:

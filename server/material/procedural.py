@@ -376,6 +376,11 @@ def batch_material_and_kind(seed: int, index: int, size: int, metal_share: float
 # photos
 
 
+AUTO_EXPOSURE_MEAN = (0.08, 0.35)
+"""Range (log-uniform) of an auto-exposed photo's mean linear value: a metering for mid grey
+(0.18), give or take the exposure compensation a phone applies for bright or dark scenes."""
+
+
 @dataclass(frozen=True)
 class CaptureJitter:
     """Ranges of the random capture conditions of training photos."""
@@ -391,6 +396,12 @@ class CaptureJitter:
     """Share of batches whose photos are stored linear (gamma 1), as the Deschaintre strips' input
     tiles are (docs/material.md, "Strip conventions and calibration"); the others are display-encoded
     with a gamma from ``gamma``."""
+    auto_exposure_share: float = 0.0
+    """Share of photos exposed as a phone's auto-exposure does: scaled so that their mean linear
+    value is drawn from ``AUTO_EXPOSURE_MEAN``, whatever the material's brightness, instead of
+    the calibrated flash times ``exposure``. A network trained only on calibrated exposure reads
+    the albedo's level off the photo's brightness, which a real phone's metering has normalised
+    away; then its specular-to-diffuse ratio is off by that factor (docs/material.md, "Exposure")."""
     roughness_curve: tuple[float, float] = (1.0, 1.0)
     """Range of an exponent p: the photo is rendered with roughness r^p while the label stays r.
     Renderers disagree on how a roughness map becomes the GGX width (the strips' reference
@@ -424,9 +435,21 @@ def render_capture_with_fov(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSe
     exposure = torch.empty(b).uniform_(*jitter.exposure, generator=g)
     noise = torch.empty(b).uniform_(*jitter.noise, generator=g)
     gamma = _photo_gamma(jitter, g)
+    if jitter.auto_exposure_share > 0:  # drawn only when asked for, so older runs keep their stream
+        exposure = _auto_exposed(flash, exposure, jitter.auto_exposure_share, g)
     flash_photo = expose(flash, exposure, gamma, noise, g)
     guide_photo = expose(_guide_radiance(svbrdf, g), exposure, gamma, noise, g)
     return flash_photo, guide_photo, fov
+
+
+def _auto_exposed(flash: torch.Tensor, exposure: torch.Tensor, share: float, g: torch.Generator) -> torch.Tensor:
+    """``exposure`` with a ``share`` of its items replaced by a metering exposure: the photo's mean
+    linear value becomes a log-uniform draw from ``AUTO_EXPOSURE_MEAN``."""
+    b = flash.shape[0]
+    low, high = (math.log(v) for v in AUTO_EXPOSURE_MEAN)
+    target = torch.exp(torch.empty(b).uniform_(low, high, generator=g))
+    metered = target / flash.mean(dim=(1, 2, 3)).clamp_min(1e-6)
+    return torch.where(torch.rand(b, generator=g) < share, metered, exposure)
 
 
 def _photo_gamma(jitter: CaptureJitter, g: torch.Generator) -> float:

@@ -29,7 +29,15 @@ from ..training.state import TrainingState
 from .exemplars import decode_strip_maps, encode_strip_maps, load_exemplar, random_exemplar_crop, read_strip
 from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
 from .network import MaterialNet, NetworkConfig, half_fov_tangent, load_grown_state
-from .procedural import METAL_SHARE, CaptureJitter, batch_material, generate_batch, plain_material, render_capture_with_fov
+from .procedural import (
+    AUTO_EXPOSURE_MEAN,
+    METAL_SHARE,
+    CaptureJitter,
+    batch_material,
+    generate_batch,
+    plain_material,
+    render_capture_with_fov,
+)
 from .render import SVBRDF, CaptureSetup
 from .weights import TRAINING_CROP_SIZE, load_model, save_model
 
@@ -84,6 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--linear-share", type=float, default=CaptureJitter.linear_share,
                         help="share of batches whose photos are stored linear (gamma 1), as the Deschaintre strips' "
                              "input tiles are; the others are display-encoded")
+    parser.add_argument("--auto-exposure-share", type=float, default=CaptureJitter.auto_exposure_share,
+                        help="share of photos auto-exposed (their mean brightness metered to a random level) instead "
+                             "of taken with the calibrated flash and --exposure")
     parser.add_argument("--roughness-curve", type=float, nargs=2, default=list(CaptureJitter.roughness_curve),
                         metavar=("LOW", "HIGH"),
                         help="range of p: photos rendered with roughness r^p, labels keep r (1 1: off)")
@@ -175,10 +186,11 @@ def capture_jitter(args: argparse.Namespace) -> CaptureJitter:
     fov = _checked_range(args.fov, "--fov")
     if fov[1] >= 180:
         raise ValueError(f"--fov needs HIGH < 180 degrees, got {fov[1]:g}")
-    if not 0.0 <= args.linear_share <= 1.0:
-        raise ValueError(f"--linear-share must lie in [0, 1], got {args.linear_share:g}")
+    for option, share in (("--linear-share", args.linear_share), ("--auto-exposure-share", args.auto_exposure_share)):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{option} must lie in [0, 1], got {share:g}")
     return CaptureJitter(fov_degrees=fov, exposure=_checked_range(args.exposure, "--exposure"),
-                         linear_share=args.linear_share,
+                         linear_share=args.linear_share, auto_exposure_share=args.auto_exposure_share,
                          roughness_curve=_checked_range(args.roughness_curve, "--roughness-curve"))
 
 
@@ -351,7 +363,9 @@ def _data_description(config: MaterialTrainConfig) -> str:
     data += (f"; photos at fov {jitter.fov_degrees[0]:g}-{jitter.fov_degrees[1]:g} degrees, "
              f"exposure {jitter.exposure[0]:g}-{jitter.exposure[1]:g}, "
              f"roughness curve r^p with p {jitter.roughness_curve[0]:g}-{jitter.roughness_curve[1]:g}"
-             + (f", {jitter.linear_share * 100:g} % of them stored linear (gamma 1)" if jitter.linear_share else ""))
+             + (f", {jitter.linear_share * 100:g} % of them stored linear (gamma 1)" if jitter.linear_share else "")
+             + (f", {jitter.auto_exposure_share * 100:g} % auto-exposed (mean linear {AUTO_EXPOSURE_MEAN[0]:g}-"
+                f"{AUTO_EXPOSURE_MEAN[1]:g})" if jitter.auto_exposure_share else ""))
     if config.network.fov_input or config.network.view_input:
         data += f"; the network told the field of view of {FOV_TOLD_SHARE:.0%} of the photos"
     if config.network.view_input:

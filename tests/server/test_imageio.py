@@ -218,3 +218,42 @@ def test_a_truncated_exr_is_one_clear_error(tmp_path: Path, rng: np.random.Gener
     (tmp_path / "cut.exr").write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageFormatError, match=r"cut\.exr: not a readable EXR \(truncated or corrupt\)$"):
         read_image(tmp_path / "cut.exr")
+
+
+def _quadrants(width: int = 48, height: int = 32) -> np.ndarray:
+    """Four flat colours, so every turn and mirror of the image is a different picture."""
+    image = np.zeros((height, width, 3), np.uint8)
+    image[: height // 2, : width // 2] = (250, 10, 10)
+    image[: height // 2, width // 2 :] = (10, 250, 10)
+    image[height // 2 :, : width // 2] = (10, 10, 250)
+    image[height // 2 :, width // 2 :] = (240, 240, 20)
+    return image
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("suffix", [".jpg", ".tif", ".png", ".webp"])
+def test_phone_photos_are_read_upright_as_their_orientation_tag_says(tmp_path: Path, orientation: int,
+                                                                     suffix: str) -> None:
+    from PIL import Image, ImageOps
+    path = tmp_path / f"photo{suffix}"
+    stored = Image.fromarray(_quadrants())
+    if suffix == ".tif":
+        stored.save(path, tiffinfo={0x0112: orientation})
+    else:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        stored.save(path, quality=98, exif=exif)
+    seen_by_viewers = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
+    image = read_image(path)
+    assert image.shape == seen_by_viewers.shape
+    assert np.abs(image.astype(int) - seen_by_viewers.astype(int)).max() <= 8  # two JPEG decoders
+    assert probe_image(path).orientation == orientation
+
+
+def test_a_broken_orientation_tag_leaves_the_pixels_as_stored(tmp_path: Path) -> None:
+    from PIL import Image
+    path = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 42
+    Image.fromarray(_quadrants()).save(path, quality=98, exif=exif)
+    assert read_image(path).shape == (32, 48, 3)

@@ -30,3 +30,10 @@ def test_generated_bench_photographs_at_the_asked_field_of_view_and_can_tell_it(
     assert untold["heuristic.albedo"] != told["heuristic.albedo"]
     # other photos of the same materials: the network reads them differently
     assert untold["material-1shot.albedo"] != _fields()["material-1shot.albedo"]
+
+
+def test_generated_bench_can_meter_the_photos_as_a_phone_does() -> None:
+    calibrated, metered = _fields(), _fields("--auto-exposure")
+    # the same materials: the mean map scores alike; other photos: the network reads them differently
+    assert calibrated["mean-map.albedo"] == metered["mean-map.albedo"]
+    assert calibrated["material-1shot.albedo"] != metered["material-1shot.albedo"]

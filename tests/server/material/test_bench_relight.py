@@ -45,7 +45,7 @@ def test_relight_bench_generated_mode_scores_held_out_materials_with_and_without
         assert 0.0 < float(fields[name]) < 1.0
 
 
-def test_generated_capture_relights_its_own_truth_to_the_noise_level() -> None:
+def _relight_bench():  # noqa: ANN202
     sys.path.insert(0, str(BENCH.parent))
     try:
         spec = importlib.util.spec_from_file_location("material_relight", BENCH)
@@ -54,6 +54,11 @@ def test_generated_capture_relights_its_own_truth_to_the_noise_level() -> None:
         spec.loader.exec_module(bench)
     finally:
         sys.path.remove(str(BENCH.parent))
+    return bench
+
+
+def test_generated_capture_relights_its_own_truth_to_the_noise_level() -> None:
+    bench = _relight_bench()
     capture = bench.generated_capture(0, 64, 0.3)
     truth, _ = bench.batch_material_and_kind(bench.GENERATED_SEED, 0, 64, 0.3)
     assert len(capture.photos) == 9
@@ -65,3 +70,19 @@ def test_generated_capture_relights_its_own_truth_to_the_noise_level() -> None:
     assert max(errors) < 0.03, errors
     assert min(f - e for f, e in zip(flat, errors, strict=True)) > 0.0
     assert len({round(float(p.mean()), 4) for p in capture.photos}) > 1
+
+
+def test_capture_error_photographs_with_one_geometry_and_reports_another() -> None:
+    bench = _relight_bench()
+    exact = bench.generated_capture(0, 64, 0.3)
+    hand_held = bench.generated_capture(0, 64, 0.3, bench.CaptureError())
+    truth, _ = bench.batch_material_and_kind(bench.GENERATED_SEED, 0, 64, 0.3)
+    # the true grid is the same; what the capture reports is not, nor what the flash lit
+    assert all(abs(a[2] - b[2]) < 0.2 * a[2] for a, b in zip(exact.positions, hand_held.positions, strict=True))
+    assert exact.positions != hand_held.positions
+    assert any(not bool((a == b).all()) for a, b in zip(exact.photos, hand_held.photos, strict=True))
+    # so even the true maps no longer relight to the noise level
+    def worst(capture):  # noqa: ANN001, ANN202
+        return max(bench.relight_error(truth, photo, position, position, capture.sample_size)
+                   for photo, position in zip(capture.photos, capture.positions, strict=True))
+    assert worst(hand_held) > worst(exact) + 0.005

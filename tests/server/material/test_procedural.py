@@ -105,3 +105,24 @@ def test_linear_share_stores_the_same_photo_without_its_gamma() -> None:
     # no linear photos asked for: the random stream, and so every photo, is as before
     unasked = render_capture(maps, torch.Generator().manual_seed(5), CaptureSetup(), CaptureJitter(linear_share=0.0))[0]
     assert torch.equal(unasked, encoded)
+
+
+def test_auto_exposure_meters_bright_and_dark_materials_to_the_same_range() -> None:
+    from texforge.server.material.procedural import AUTO_EXPOSURE_MEAN
+    maps = generate_batch(4, 32, seed=3)
+    bright = SVBRDF(maps.normal, torch.full_like(maps.diffuse, 0.8), maps.roughness, maps.specular)
+    dark = SVBRDF(maps.normal, torch.full_like(maps.diffuse, 0.03), maps.roughness, maps.specular)
+    quiet = dict(noise=(0.0, 0.0), white_balance=0.0, gamma=(1.0, 1.0))
+    calibrated = [render_capture(m, torch.Generator().manual_seed(5), CaptureSetup(), CaptureJitter(**quiet))[0]
+                  for m in (bright, dark)]
+    metered = [render_capture(m, torch.Generator().manual_seed(5), CaptureSetup(),
+                              CaptureJitter(auto_exposure_share=1.0, **quiet))[0] for m in (bright, dark)]
+    # calibrated, the photo's brightness follows the albedo; metered, it does not
+    assert float(calibrated[0].mean()) > 2.5 * float(calibrated[1].mean())
+    for photo in metered:
+        means = photo.clamp(0, 1).mean(dim=(1, 2, 3))
+        assert bool((means > 0.8 * AUTO_EXPOSURE_MEAN[0]).all()) and bool((means < 1.05 * AUTO_EXPOSURE_MEAN[1]).all())
+    # no auto-exposure asked for: the random stream, and so every photo, is as before
+    unasked = render_capture(bright, torch.Generator().manual_seed(5), CaptureSetup(),
+                             CaptureJitter(auto_exposure_share=0.0, **quiet))[0]
+    assert torch.equal(unasked, calibrated[0])
