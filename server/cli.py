@@ -526,7 +526,8 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     upscale.add_argument("--scale", type=int, default=None, choices=NETWORK_SCALES,
                          help="network scale (default: 2; with --size, the smallest that reaches the size)")
     upscale.add_argument("--format", choices=OUTPUT_FORMATS, default="same",
-                         help="file type of results written into a folder (same: the source's)")
+                         help="file type of results written into a folder (same: the source's, or .png (.exr for "
+                              ".hdr) where the source's type cannot be written: .bmp, .webp, .heic)")
     upscale.add_argument("--model", default=None, help="model name (default: the server's best for the scale)")
     upscale.add_argument("--tileable", action="store_true", help=UpscaleArgs.spec("tileable").doc)
     upscale.add_argument("--normal-map", action="store_true", help=UpscaleArgs.spec("normal_map").doc)

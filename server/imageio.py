@@ -22,10 +22,13 @@ import cv2
 import numpy as np
 import OpenEXR
 from PIL import Image, PngImagePlugin, TiffImagePlugin
+from pillow_heif import register_heif_opener
 
 from ..protocol.limits import Limits
 
-READABLE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".webp", ".hdr", ".exr")
+register_heif_opener()  # iPhones store their photos as HEIC; PIL reads them through this plugin
+
+READABLE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".webp", ".hdr", ".exr", ".heic", ".heif")
 WRITABLE_SUFFIXES = {
     ".png": (np.uint8, np.uint16),
     ".tif": (np.uint8, np.uint16, np.float32),
@@ -34,6 +37,18 @@ WRITABLE_SUFFIXES = {
     ".jpeg": (np.uint8,),
     ".exr": (np.float16, np.float32),
 }
+FLOAT_ONLY_SUFFIXES = (".hdr",)
+"""Readable types that always hold floating-point pixels."""
+
+
+def substitute_suffix(suffix: str, dtype: np.dtype | None = None) -> str:
+    """The file type written in place of a source type that cannot be written (.bmp, .webp, .hdr,
+    .heic): .exr for floating-point pixels, .png for integer ones; without ``dtype``, as the
+    source type usually holds them."""
+    floating = suffix.lower() in FLOAT_ONLY_SUFFIXES if dtype is None else np.dtype(dtype).kind == "f"
+    return ".exr" if floating else ".png"
+
+
 DEFAULT_MAX_PIXELS = Limits().max_pixels
 """The protocol's default input limit: what `read_image` accepts unless told otherwise."""
 
@@ -77,6 +92,8 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nda
                                f"above the pixel limit of {max_pixels:,}")
     if header.format == "EXR":
         return _read_exr(path)
+    if header.format == "HEIF":
+        return _decode_with_pil(path)  # libheif applies the photo's rotation itself
     if header.format == "PNG":
         _check_png_intact(path)
     image = _decode_with_opencv(path)
@@ -162,8 +179,15 @@ photo would come back lying on its side."""
 
 
 def _exif_orientation(image: Image.Image) -> int:
+    """The tag from the EXIF block the header parse found; never ``getexif()``, which decodes a
+    whole PNG looking for one."""
+    raw = image.info.get("exif")
+    if not raw:
+        return 1
     try:
-        return _valid_orientation(image.getexif().get(_ORIENTATION))
+        exif = Image.Exif()
+        exif.load(raw)
+        return _valid_orientation(exif.get(_ORIENTATION))
     except (OSError, ValueError, SyntaxError, IndexError, KeyError, TypeError, struct.error):  # broken EXIF: as stored
         return 1
 
@@ -225,6 +249,17 @@ def _decode_with_opencv(path: Path) -> np.ndarray:
     if image is None:
         raise ImageFormatError(f"{path}: not a readable image")
     return _to_rgb(image)
+
+
+def _decode_with_pil(path: Path) -> np.ndarray:
+    """Formats OpenCV does not decode (HEIF): 8-bit RGB, or RGBA when the file has alpha."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            rgb = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    except (OSError, ValueError, SyntaxError, RuntimeError, Image.DecompressionBombError):  # libheif's words would not help
+        raise ImageFormatError(f"{path}: not a readable image (truncated or corrupt)") from None
+    return np.asarray(rgb).copy()
 
 
 def _read_exr(path: Path) -> np.ndarray:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..protocol.maps import variation_image_name
-from .imageio import WRITABLE_SUFFIXES, atomic_output, check_writable, write_image
+from .imageio import WRITABLE_SUFFIXES, atomic_output, check_writable, substitute_suffix, write_image
 
 DESCRIPTION_FILE = "multiply.json"
 """Written next to the variations: arguments, seeds, timings, files."""
@@ -26,7 +26,7 @@ def output_suffix(source: str | Path, dtype: np.dtype) -> str:
             return suffix
         except ValueError:
             pass
-    return ".png" if np.dtype(dtype).kind in "ui" else ".exr"
+    return substitute_suffix(suffix, dtype)
 
 
 def variation_paths(outdir: Path, count: int, suffixes: dict[str | None, str]) -> list[dict[str | None, Path]]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .imageio import READABLE_SUFFIXES, WRITABLE_SUFFIXES
+from .imageio import READABLE_SUFFIXES, WRITABLE_SUFFIXES, substitute_suffix
 
 NETWORK_SCALES = (2, 4)
 """Scales the shipped upscalers have; an exact size takes the smallest that reaches it."""
@@ -62,7 +62,9 @@ def plan_jobs(inputs: Sequence[str], output: str, file_format: str = "same") -> 
 def _target_name(source: Path, file_format: str) -> str:
     if file_format not in OUTPUT_FORMATS:
         raise ValueError(f"unknown format {file_format!r}; expected one of {', '.join(OUTPUT_FORMATS)}")
-    return source.name if file_format == "same" else f"{source.stem}.{file_format}"
+    if file_format != "same":
+        return f"{source.stem}.{file_format}"
+    return source.name if source.suffix.lower() in WRITABLE_SUFFIXES else source.stem + substitute_suffix(source.suffix)
 
 
 def _check_distinct(jobs: list[FileJob]) -> None:

@@ -257,3 +257,25 @@ def test_a_broken_orientation_tag_leaves_the_pixels_as_stored(tmp_path: Path) ->
     exif[0x0112] = 42
     Image.fromarray(_quadrants()).save(path, quality=98, exif=exif)
     assert read_image(path).shape == (32, 48, 3)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_iphone_heic_photos_are_read(tmp_path: Path, channels: int) -> None:
+    from PIL import Image
+    y, x = np.mgrid[0:64, 0:96]
+    image = np.stack([x * 2, y * 3, 255 - x * 2, np.full_like(x, 200)][:channels], axis=2).astype(np.uint8)
+    path = tmp_path / "IMG_0001.HEIC"
+    Image.fromarray(image).save(path, format="HEIF", quality=95)
+    read = read_image(path)
+    assert read.shape == image.shape and read.dtype == np.uint8
+    assert float(np.abs(read.astype(float) - image).mean()) < 3.0  # lossy, but the same picture
+    assert probe_image(path).format == "HEIF"
+
+
+def test_a_truncated_heic_is_one_clear_error(tmp_path: Path) -> None:
+    from PIL import Image
+    path = tmp_path / "cut.heic"
+    Image.fromarray(_quadrants()).save(path, format="HEIF")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ImageFormatError, match="cut.heic"):
+        read_image(path)

@@ -57,3 +57,14 @@ def test_an_exact_size_takes_the_smallest_network_scale_that_reaches_it() -> Non
     assert network_scale_for(512, 512, (8192, 8192)) == 4  # beyond x4: x4, then a resample
     assert aspect_change(512, 512, (4096, 4096)) == 0.0
     assert aspect_change(512, 512, (4096, 2048)) == pytest.approx(1.0)
+
+
+def test_sources_of_a_type_that_cannot_be_written_come_back_as_png_or_exr(tmp_path: Path) -> None:
+    for name in ("phone.heic", "web.webp", "sky.hdr", "old.bmp", "wood.jpg"):
+        touch(tmp_path / "in" / name)
+    jobs = plan_jobs([str(tmp_path / "in")], str(tmp_path / "out"))
+    assert sorted(j.target.name for j in jobs) == ["old.png", "phone.png", "sky.exr", "web.png", "wood.jpg"]
+    # two sources that would land on one name are refused before any work
+    touch(tmp_path / "in" / "phone.png")
+    with pytest.raises(ValueError, match="would both be written to"):
+        plan_jobs([str(tmp_path / "in")], str(tmp_path / "out"))
