@@ -56,7 +56,9 @@ class TexforgePreferences(bpy.types.AddonPreferences):
     )
     keep_server_running: bpy.props.BoolProperty(
         name="Keep server running", default=False, update=_keep_running_changed,
-        description="Leave the local server running when Blender quits (the next Blender reuses it)",
+        description="Leave the local server running when Blender quits (the next Blender reuses it). Off, the "
+                    "server also stops by itself if Blender crashes. A change applies from the next job, which "
+                    "restarts the server",
     )
     server_precision: bpy.props.EnumProperty(
         name="Precision", items=PRECISION_ITEMS, default="AUTO",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,8 @@ def local_launch() -> Launch | None:
     elif layout.installed() is not None:
         command = (str(layout.python()), "-m", "texforge.server.cli", "serve", "--bind", address,
                    "--precision", prefs.server_precision.lower())
+        if not prefs.keep_server_running:  # if Blender crashes, the server stops by itself instead of lingering
+            command += ("--exit-with", str(os.getpid()))
     else:
         return None
     return Launch(command, address, layout.server_log, keep_running=prefs.keep_server_running)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .messages import ImageArray
+from .processes import process_alive
 
 SHM_ROOT = Path("/dev/shm")
 NAME_PATTERN = re.compile(r"^texforge-([0-9a-f]{1,8})-[0-9a-f]{24}$")
@@ -137,17 +138,6 @@ def sweep_stale_segments() -> int:
             unlink_segment(path.name)
             swept += 1
     return swept
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id exists (also when it belongs to another user)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _owned_by_me(path: Path) -> bool:

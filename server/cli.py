@@ -122,7 +122,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                       limits=limits, diagnostic_models=args.diagnostic_models,
                       shared_memory=not args.no_shared_memory, curve_secret=args.curve_secret,
                       curve_clients=args.curve_clients, insecure=args.insecure, threads=args.threads,
-                      extra_models=tuple(args.extra_model), weights_dir=args.weights_dir, precision=args.precision)
+                      extra_models=tuple(args.extra_model), weights_dir=args.weights_dir, precision=args.precision,
+                      exit_with=args.exit_with)
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -476,6 +477,9 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
                        help="allow a non-loopback bind without authentication (anyone on the network can use it)")
     serve.add_argument("--no-shared-memory", action="store_true",
                        help="send every image through the socket, even to clients on this host")
+    serve.add_argument("--exit-with", type=int, default=None, metavar="PID",
+                       help="stop when process PID exits: a tool that starts a server for itself passes its own id, "
+                            "so that a crash of the tool leaves no server behind")
     serve.add_argument("--diagnostic-models", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 

@@ -16,6 +16,7 @@ from .app import Server
 from .catalog import build_registry
 from .config import ServerConfig
 from .device import configure_cpu_threads, describe_device, resolve_device, resolve_precision
+from .lifetime import check_running, stop_when_gone
 from .memory import settle_native_heap
 from .registry import ModelRegistry
 from .scaleout.broker import Broker, BrokerCurve
@@ -28,10 +29,13 @@ log = logging.getLogger(__name__)
 def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits | None = None,
                diagnostic_models: bool = False, shared_memory: bool = True, curve_secret: Path | None = None,
                curve_clients: Path | None = None, insecure: bool = False, threads: int | None = None,
-               extra_models: tuple[Path, ...] = (), weights_dir: Path | None = None, precision: str = "auto") -> int:
-    """Run a server in this process; return the exit status."""
+               extra_models: tuple[Path, ...] = (), weights_dir: Path | None = None, precision: str = "auto",
+               exit_with: int | None = None) -> int:
+    """Run a server in this process until a signal, or until process ``exit_with`` exits; return the exit status."""
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
+    if exit_with is not None:
+        check_running(exit_with)
     # before loading models: fail in milliseconds, not seconds
     check_bind_policy(bind, authenticated=bool(curve_secret and curve_clients), insecure=insecure)
     check_address_free(bind)
@@ -46,7 +50,7 @@ def run_server(bind: str, device: str = "auto", workers: int = 1, limits: Limits
                           curve_secret=curve_secret, curve_clients=curve_clients, insecure=insecure)
     server = Server(registry, config)
     endpoint = server.bind()
-    return _serve_until_signal(server, f"listening on {endpoint}", config, registry)
+    return _serve_until_signal(server, f"listening on {endpoint}", config, registry, exit_with)
 
 
 def check_address_free(bind: str) -> None:
@@ -61,8 +65,11 @@ def check_address_free(bind: str) -> None:
         probe.close(linger=0)
 
 
-def _serve_until_signal(server: Server, where: str, config: ServerConfig, registry: ModelRegistry) -> int:
+def _serve_until_signal(server: Server, where: str, config: ServerConfig, registry: ModelRegistry,
+                        exit_with: int | None = None) -> int:
     stop = _stop_on_signals()
+    if exit_with is not None:
+        stop_when_gone(exit_with, stop)
     names = ", ".join(d.name for d in registry.descriptors())
     log.info("%s (device %s, %s; models: %s)", where, describe_device(config.device), config.precision, names)
     try:

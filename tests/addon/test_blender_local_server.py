@@ -11,6 +11,7 @@ server running across a quit.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -22,10 +23,19 @@ from typing import Any
 
 import pytest
 
-from texforge.protocol.shm import process_alive
+from texforge.protocol.processes import process_alive
 
 from ..conftest import free_tcp_port
-from .conftest import REPO, blender_python, requires_bpy, run_blender_script, scenario
+from .conftest import (
+    BLENDER_SCRIPT_TIMEOUT_S,
+    REPO,
+    SCRIPTS,
+    blender_environment,
+    blender_python,
+    requires_bpy,
+    run_blender_script,
+    scenario,
+)
 
 sys.path.insert(0, str(REPO / "packaging"))
 import build  # noqa: E402
@@ -199,3 +209,26 @@ def test_keep_server_running_outlives_blender_and_the_next_blender_reuses_it(
     finally:
         if kept["pid"] is not None and process_alive(kept["pid"]):
             os.kill(kept["pid"], signal.SIGTERM)
+
+
+def test_a_blender_crash_leaves_no_managed_server_behind(
+        artist: dict[str, Any], extension_zip: Path, wheel_folders: dict[str, str], module_tmp: Path) -> None:
+    address = f"tcp://127.0.0.1:{free_tcp_port()}"
+    arguments = {"zip": str(extension_zip), "address": address, "external": "", "mode": "crash", **wheel_folders}
+    work = module_tmp / "crash"
+    work.mkdir()
+    arguments.update(result_path=str(work / "result.json"), work_dir=str(work))
+    completed = subprocess.run([str(blender_python()), str(SCRIPTS / "local_server_scenarios.py"), json.dumps(arguments)],
+                               cwd=work, capture_output=True, text=True, env=blender_environment(module_tmp / "home"),
+                               timeout=BLENDER_SCRIPT_TIMEOUT_S)
+    assert completed.returncode == -signal.SIGKILL, completed.stderr[-4000:]  # reaped here, as a desktop reaps a crash
+    facts = scenario(json.loads((work / "result.json").read_text()), "upscale")
+    assert facts["error"] is None and facts["pid"] is not None
+    deadline = time.monotonic() + 15
+    while process_alive(facts["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert not process_alive(facts["pid"]), "the managed server outlived the Blender that crashed"
+    finally:
+        if process_alive(facts["pid"]):
+            os.kill(facts["pid"], signal.SIGTERM)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from texforge.protocol import UpscaleArgs
-from texforge.protocol.shm import process_alive
+from texforge.protocol.processes import process_alive
 from texforge.protocol.version import __version__
 from texforge.server.launch import start_server_process
 from texforge.server.sr.int8 import kernels_available

@@ -3,7 +3,8 @@
 Headless bpy with nothing but the built extension zip and local wheel folders (offline: pip gets
 `--no-index --find-links`). ARGS["mode"] picks the session: "artist" walks the failure paths, the
 install, the managed server's life (reuse, crash, busy port), Update, Remove and a second install;
-"keep" starts the server with Keep server running on and quits; "reuse" finds that server running.
+"keep" starts the server with Keep server running on and quits; "reuse" finds that server running;
+"crash" starts the server, writes its pid and kills Blender (SIGKILL: nothing runs on the way out).
 """
 
 from __future__ import annotations
@@ -213,7 +214,8 @@ def remove() -> dict[str, Any]:
     pid = addon.runtime.LOCAL.pid
     error = harness.operator_error(lambda: bpy.ops.texforge.remove_server(synchronous=True))
     time.sleep(0.2)
-    return {"error": error, "server_pid": pid, "server_alive": pid is not None and addon.protocol.shm.process_alive(pid), **folders()}
+    alive = pid is not None and addon.protocol.processes.process_alive(pid)
+    return {"error": error, "server_pid": pid, "server_alive": alive, **folders()}
 
 
 def artist() -> dict[str, Any]:
@@ -245,4 +247,12 @@ def reuse() -> dict[str, Any]:
     return {"upscale": lambda: {**upscale("reused"), "hello_pid": addon.runtime.LOCAL.hello.get("pid")}}
 
 
+def crash() -> None:
+    facts = upscale("before_crash")
+    harness.run_scenarios({"upscale": lambda: facts}, ARGS["result_path"])
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+if ARGS["mode"] == "crash":
+    crash()
 harness.run_scenarios({"artist": artist, "keep": keep, "reuse": reuse}[ARGS["mode"]](), ARGS["result_path"])
