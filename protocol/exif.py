@@ -2,8 +2,9 @@
 
 Phones store the 35 mm-equivalent focal length (EXIF ``FocalLengthIn35mmFilm``): the focal
 length that would give the same diagonal field of view on a 36 x 24 mm frame. A material request
-wants the horizontal field of view of the pixels as stored (decoders here ignore the EXIF
-orientation, as the sensor does), so the diagonal tangent is scaled by width over diagonal.
+wants the horizontal field of view of the pixels it sends (the CLI turns a photo upright as its
+EXIF orientation says, Blender does not: each passes the size of what it sends), so the diagonal
+tangent is scaled by width over diagonal.
 
 Pure Python over the file's bytes (JPEG APP1 and PNG eXIf), so that the CLI and the Blender
 add-on, which has no imaging library, read it the same way.
@@ -35,7 +36,7 @@ def fov_from_35mm_focal_length(focal_35mm: float, width: int, height: int) -> fl
 
 
 def recorded_fov_degrees(path: str | Path, width: int, height: int) -> float | None:
-    """The horizontal field of view of ``path`` (``width`` x ``height`` pixels as stored) that its
+    """The horizontal field of view of ``path`` (sent as ``width`` x ``height`` pixels) that its
     EXIF records, or None: no EXIF or no such tag, not a JPEG or PNG, unreadable, or a value outside
     the request's bounds (then the tag is likelier wrong than the lens)."""
     try:
