@@ -44,6 +44,14 @@ def recorded_fov_degrees(path: str | Path, width: int, height: int) -> float | N
             block = _exif_block(stream)
     except OSError:
         return None
+    return fov_of_exif_block(block, width, height)
+
+
+def fov_of_exif_block(block: bytes | None, width: int, height: int) -> float | None:
+    """``recorded_fov_degrees`` of a TIFF-structured EXIF block (a leading ``Exif\\0\\0`` is
+    skipped), for formats whose container a caller has opened itself (HEIF)."""
+    if block and block.startswith(_EXIF_HEADER):
+        block = block[len(_EXIF_HEADER):]
     focal = _focal_length_35mm(block) if block else None
     if not focal or width <= 0 or height <= 0:
         return None

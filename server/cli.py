@@ -23,8 +23,16 @@ from ..protocol.client import Client, resolve_address
 from ..protocol.constants import PRECISIONS
 from ..protocol.curve import CurveClientKeys
 from ..protocol.errors import RemoteError, ServerUnavailableError, TexforgeError
-from ..protocol.exif import recorded_fov_degrees
-from .imageio import DEFAULT_MAX_PIXELS, ImageFormatError, check_writable, probe_image, read_image, write_image
+from ..protocol.exif import fov_of_exif_block, recorded_fov_degrees
+from .imageio import (
+    DEFAULT_MAX_PIXELS,
+    ImageFormatError,
+    check_writable,
+    exif_block,
+    probe_image,
+    read_image,
+    write_image,
+)
 from .material_files import FILE_FORMATS, NORMAL_CONVENTIONS, write_material
 from .multiply_files import output_suffix, seamless_map_path, write_variations
 from .upscale_files import (
@@ -245,6 +253,8 @@ def _material_args(args: argparse.Namespace, flash: np.ndarray) -> MaterialArgs:
 def _recorded_fov(source: str, photo: np.ndarray) -> float | None:
     """The field of view the photo's EXIF records (35 mm-equivalent focal length), if any."""
     fov = recorded_fov_degrees(source, photo.shape[1], photo.shape[0])
+    if fov is None and probe_image(source).format == "HEIF":
+        fov = fov_of_exif_block(exif_block(source), photo.shape[1], photo.shape[0])
     if fov is not None:
         log.info("note: %s: field of view %.1f degrees from its EXIF focal length (--fov overrides)", source, fov)
     return fov

@@ -178,6 +178,17 @@ landscape one with this tag set, and every viewer turns it upright; so do we, or
 photo would come back lying on its side."""
 
 
+def exif_block(path: str | Path) -> bytes | None:
+    """The raw EXIF block of a file PIL can open (HEIF included: its EXIF lives in the container,
+    where the pure-Python reader of ``protocol/exif.py`` does not look), or None."""
+    try:
+        with Image.open(path) as image:
+            raw = image.info.get("exif")
+    except (OSError, ValueError, SyntaxError, RuntimeError, Image.DecompressionBombError):
+        return None
+    return bytes(raw) if raw else None
+
+
 def _exif_orientation(image: Image.Image) -> int:
     """The tag from the EXIF block the header parse found; never ``getexif()``, which decodes a
     whole PNG looking for one."""

@@ -143,6 +143,18 @@ def test_material_takes_the_field_of_view_from_exif_unless_told(diagnostic_serve
     assert told.returncode == 0 and json.loads((tmp_path / "told" / "material.json").read_text())["fov_degrees"] == 25
 
 
+def test_an_iphone_heic_photo_is_read_upright_with_its_recorded_field_of_view(diagnostic_server, tmp_path: Path) -> None:
+    photo = flash_photo()
+    exif = Image.Exif()
+    exif.get_ifd(EXIF_IFD_POINTER)[FOCAL_LENGTH_IN_35MM] = 26
+    Image.fromarray(photo).save(tmp_path / "IMG_0042.HEIC", format="HEIF", quality=95, exif=exif.tobytes())
+    result = texforge("material", str(tmp_path / "IMG_0042.HEIC"), "-o", str(tmp_path / "heic"), "--size", "40",
+                      "--model", "heuristic", server=diagnostic_server.address)
+    assert result.returncode == 0 and "EXIF" in result.stderr, result.stderr
+    expected = fov_from_35mm_focal_length(26, photo.shape[1], photo.shape[0])
+    assert json.loads((tmp_path / "heic" / "material.json").read_text())["fov_degrees"] == pytest.approx(expected)
+
+
 def test_material_reads_float_photos_as_linear_light(diagnostic_server, tmp_path: Path) -> None:
     encoded = flash_photo().astype(np.float32) / 255
     write_image(tmp_path / "flash.png", flash_photo())
