@@ -42,7 +42,15 @@ from texforge.server.material.closure import exposure_gain
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
 from texforge.server.material.pipeline import upsample_maps
 from texforge.server.material.procedural import batch_material_and_kind
-from texforge.server.material.render import CLIPPED, SVBRDF, CaptureSetup, decode_maps, expose, render_point_light
+from texforge.server.material.render import (
+    CLIPPED,
+    SVBRDF,
+    CaptureSetup,
+    decode_maps,
+    expose,
+    metered_exposure,
+    render_point_light,
+)
 from texforge.server.weight_files import shipped_material_files
 
 GAMMA = 2.2
@@ -171,8 +179,7 @@ def generated_capture(index: int, size: int, metal_share: float, error: CaptureE
     for position in positions:
         camera = torch.tensor(position)
         radiance = render_point_light(photographed, camera + flash, camera, 1.0, width)
-        exposure = MID_GREY / float(radiance.mean().clamp_min(1e-6))  # a camera's auto-exposure
-        photos.append(expose(radiance, exposure, GAMMA, GENERATED_NOISE, g))
+        photos.append(expose(radiance, metered_exposure(radiance, MID_GREY), GAMMA, GENERATED_NOISE, g))
     return Capture(photos, reported, width)
 
 

@@ -253,7 +253,7 @@ def _material_args(args: argparse.Namespace, flash: np.ndarray) -> MaterialArgs:
 def _recorded_fov(source: str, photo: np.ndarray) -> float | None:
     """The field of view the photo's EXIF records (35 mm-equivalent focal length), if any."""
     fov = recorded_fov_degrees(source, photo.shape[1], photo.shape[0])
-    if fov is None and probe_image(source).format == "HEIF":
+    if fov is None:  # HEIF keeps its EXIF in the container, where only PIL's reader looks
         fov = fov_of_exif_block(exif_block(source), photo.shape[1], photo.shape[0])
     if fov is not None:
         log.info("note: %s: field of view %.1f degrees from its EXIF focal length (--fov overrides)", source, fov)

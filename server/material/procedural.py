@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .imaging import box_filter
-from .render import SVBRDF, CaptureSetup, expose, render_environment, render_point_light
+from .render import SVBRDF, CaptureSetup, expose, metered_exposure, render_environment, render_point_light
 
 PATTERNS: tuple[str, ...] = ("noise", "cells", "tiles", "bricks", "planks", "blobs")
 
@@ -448,8 +448,7 @@ def _auto_exposed(flash: torch.Tensor, exposure: torch.Tensor, share: float, g: 
     b = flash.shape[0]
     low, high = (math.log(v) for v in AUTO_EXPOSURE_MEAN)
     target = torch.exp(torch.empty(b).uniform_(low, high, generator=g))
-    metered = target / flash.mean(dim=(1, 2, 3)).clamp_min(1e-6)
-    return torch.where(torch.rand(b, generator=g) < share, metered, exposure)
+    return torch.where(torch.rand(b, generator=g) < share, metered_exposure(flash, target), exposure)
 
 
 def _photo_gamma(jitter: CaptureJitter, g: torch.Generator) -> float:

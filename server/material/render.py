@@ -278,6 +278,12 @@ def expose(radiance: torch.Tensor, exposure: torch.Tensor | float = 1.0, gamma: 
     return linear.clamp(0.0, 1.0).clamp_min(1e-8) ** (1.0 / gamma)
 
 
+def metered_exposure(radiance: torch.Tensor, mean_linear: torch.Tensor | float) -> torch.Tensor:
+    """Per-photo exposure ``(B,)`` that brings ``radiance``'s mean to ``mean_linear``, as a camera's
+    auto-exposure meters a scene."""
+    return mean_linear / radiance.mean(dim=(1, 2, 3)).clamp_min(1e-6)
+
+
 CLIPPED = 0.98
 """Display value from which a photo pixel counts as clipped: it says only "at least this bright"."""
 
