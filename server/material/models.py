@@ -19,6 +19,7 @@ import torch
 from ..contract import JobContext, MaterialRequest, ModelDescriptor
 from .closure import NO_CLOSURE, SHADING_CLOSURE, ShadingClosure
 from .detail import PHOTO_DETAIL, DetailGains
+from .gloss import NO_GLOSS_FIT, GlossFit
 from .heuristic import heuristic_svbrdf
 from .imaging import fit_longer_side, resize
 from .network import MaterialNet, half_fov_tangent
@@ -39,6 +40,7 @@ class _EstimatorBase:
     working_side: int = WORKING_SIDE
     upsampling: str = "bilinear"
     detail: DetailGains = PHOTO_DETAIL
+    gloss: GlossFit = NO_GLOSS_FIT
     closure: ShadingClosure = SHADING_CLOSURE
 
     def estimate(self, request: MaterialRequest, context: JobContext) -> dict[str, np.ndarray]:

@@ -2,7 +2,7 @@
 
 Resolution policy (measured with ``bench/material_highres.py`` on held-out generated materials):
 the estimator runs on the photo resized so its longer side is ``working_side`` (192 px);
-refinement runs there too, then the shading closure (``closure.py``). The maps are then
+refinement runs there too, then the gloss fit (``gloss.py``) and the shading closure (``closure.py``). The maps are then
 brought to the output size (``args.size``, else the photo's own size, at most
 ``MAX_OUTPUT_SIDE``) by bilinear upsampling: a guided filter on the photo's luminance measured
 no better (within 0.002 RMSE) and costs more; it stays available as ``upsampling = "guided"``.
@@ -24,6 +24,7 @@ from ..contract import JobContext, MaterialRequest, ModelDescriptor
 from .align import align_guide
 from .closure import ShadingClosure, close_shading
 from .detail import DetailGains, add_photo_detail
+from .gloss import GlossFit, fit_gloss
 from .imaging import (
     fit_longer_side,
     guided_upsample,
@@ -99,6 +100,8 @@ class Estimator(Protocol):
     upsampling: str
     detail: DetailGains
     """How much of the photo's band above the working size each map takes (``detail.py``)."""
+    gloss: GlossFit
+    """Which roughness multipliers are tried to make the maps' render match the photo (``gloss.py``)."""
     closure: ShadingClosure
     """How much of the photo's shading the maps leave unexplained goes to the albedo (``closure.py``)."""
 
@@ -131,6 +134,7 @@ def estimate_request(request: MaterialRequest, estimator: Estimator, context: Jo
     context.progress(2, 4, "upsample")
     with torch.no_grad():
         fov_known = request.args.fov_degrees is not None
+        svbrdf = fit_gloss(svbrdf, flash_work, capture, estimator.gloss)
         svbrdf = close_shading(svbrdf, flash_work, capture, estimator.closure, fov_known)
         flash_out = resize(flash, (out_h, out_w))
         svbrdf = upsample_maps(svbrdf, flash_work, flash_out, estimator.upsampling)
