@@ -14,7 +14,7 @@ from . import apply_plan, blender_images, remote
 from .jobs import Job, ProgressCallback
 from .pixels import linear_to_srgb, to_rgba
 from .protocol import MaterialArgs
-from .protocol.exif import recorded_fov_degrees
+from .protocol.exif import recorded_fov_degrees, recorded_orientation, upright
 from .specular import specular_inputs
 from .wiring import MAP_SLOTS, NON_COLOR, image_name, plan_material
 
@@ -24,6 +24,8 @@ FLASH_PHOTO_TIPS = ("Photo of a flat surface lit by the phone's flash: dim the r
 FIELD_OF_VIEW_TIP = ("The camera's horizontal field of view in degrees, from the photo's focal length; refinement "
                      "uses it (0: the photo's EXIF focal length if it records one, else the model's default)")
 """Tooltip of every field-of-view field."""
+BLENDER_UNREADABLE_PHOTOS = (".heic", ".heif", ".hif")
+"""Phone photo types Blender 4.2-5.0 cannot load (iPhones' default)."""
 FIELD_OF_VIEW_PROPERTY = "texforge_field_of_view"
 """Custom property of a created material: the horizontal field of view its request carried, if any."""
 
@@ -54,16 +56,20 @@ def photo_pixels(image: bpy.types.Image) -> np.ndarray:
 
 
 def load_photo(path: str) -> np.ndarray:
-    """Read a photo file through Blender without leaving an image datablock behind."""
+    """Read a photo file through Blender without leaving an image datablock behind, turned upright
+    as its EXIF says (Blender's loader ignores the tag; a phone's portrait photo would lie on its side)."""
     absolute = bpy.path.abspath(path)
     if not os.path.isfile(absolute):
         raise FileNotFoundError(f"no photo at {absolute}")
+    if os.path.splitext(absolute)[1].lower() in BLENDER_UNREADABLE_PHOTOS:
+        raise ValueError(f"Blender cannot read {os.path.basename(absolute)} (HEIC/HEIF): save it as JPEG, "
+                         "or run `texforge material` on it, which reads HEIC")
     known = {image.name for image in bpy.data.images}
     image = bpy.data.images.load(absolute, check_existing=True)
     try:
         if not blender_images.has_pixels(image):
             raise ValueError(f"Blender cannot read {absolute}")
-        return photo_pixels(image)
+        return upright(photo_pixels(image), recorded_orientation(absolute))
     finally:
         if image.name not in known:
             bpy.data.images.remove(image)

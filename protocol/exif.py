@@ -1,10 +1,14 @@
-"""The horizontal field of view a photo's EXIF records, for material requests given none.
+"""What a photo's EXIF records that a request needs: its field of view and its orientation.
 
 Phones store the 35 mm-equivalent focal length (EXIF ``FocalLengthIn35mmFilm``): the focal
 length that would give the same diagonal field of view on a 36 x 24 mm frame. A material request
 wants the horizontal field of view of the pixels it sends (the CLI turns a photo upright as its
 EXIF orientation says, Blender does not: each passes the size of what it sends), so the diagonal
 tangent is scaled by width over diagonal.
+
+The Orientation tag says how the stored pixels turn to be seen upright (phones store portrait
+photos as landscape pixels with tag 6); ``upright`` turns them, for the server's reader and for the
+add-on, whose Blender loader ignores the tag.
 
 Pure Python over the file's bytes (JPEG APP1 and PNG eXIf), so that the CLI and the Blender
 add-on, which has no imaging library, read it the same way.
@@ -17,11 +21,15 @@ import struct
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from .arguments import MaterialArgs
 
 FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)
 EXIF_IFD_POINTER = 0x8769
 FOCAL_LENGTH_IN_35MM = 0xA405
+ORIENTATION = 0x0112
+"""EXIF/TIFF Orientation: 1 (as stored) to 8, the TIFF 6.0 meanings (``upright``)."""
 _JPEG_START = b"\xff\xd8"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EXIF_HEADER = b"Exif\x00\x00"
@@ -59,6 +67,51 @@ def fov_of_exif_block(block: bytes | None, width: int, height: int) -> float | N
     bounds = MaterialArgs.spec("fov_degrees")
     low, high = bounds.low or 0.0, bounds.high or 180.0
     return fov if low <= fov <= high else None
+
+
+def recorded_orientation(path: str | Path) -> int:
+    """The Orientation tag of a JPEG or PNG file's EXIF; 1 (as stored) when there is none or it is
+    unreadable."""
+    try:
+        with open(path, "rb") as stream:
+            block = _exif_block(stream)
+    except OSError:
+        return 1
+    return orientation_of_exif_block(block)
+
+
+def orientation_of_exif_block(block: bytes | None) -> int:
+    """``recorded_orientation`` of a TIFF-structured EXIF block (a leading ``Exif\\0\\0`` is skipped)."""
+    if block and block.startswith(_EXIF_HEADER):
+        block = block[len(_EXIF_HEADER):]
+    start = _tiff_start(block) if block else None
+    if block is None or start is None:
+        return 1
+    try:
+        value = _tag_number(block, *start, ORIENTATION)
+    except (struct.error, IndexError, ValueError):
+        return 1
+    return valid_orientation(value)
+
+
+def valid_orientation(value: object) -> int:
+    """``value`` when it is an Orientation (1-8), else 1: a broken tag leaves the pixels as stored."""
+    return int(value) if isinstance(value, int | float) and value in range(1, 9) else 1
+
+
+def upright(image: np.ndarray, orientation: int) -> np.ndarray:
+    """The stored pixels (rows first) turned as the Orientation tag says."""
+    turned = {
+        1: lambda a: a,
+        2: lambda a: a[:, ::-1],                   # mirrored left-right
+        3: lambda a: a[::-1, ::-1],                # upside down
+        4: lambda a: a[::-1],                      # mirrored top-bottom
+        5: lambda a: a.swapaxes(0, 1),             # transposed
+        6: lambda a: np.rot90(a, k=-1),            # stored turned a quarter anticlockwise
+        7: lambda a: a[::-1, ::-1].swapaxes(0, 1),  # transversed
+        8: lambda a: np.rot90(a, k=1),             # stored turned a quarter clockwise
+    }[valid_orientation(orientation)](image)
+    return np.ascontiguousarray(turned)
 
 
 def _exif_block(stream: BinaryIO) -> bytes | None:
@@ -99,12 +152,23 @@ def _png_exif(stream: BinaryIO) -> bytes | None:
         stream.seek(length + 4, 1)  # the data and its CRC
 
 
-def _focal_length_35mm(tiff: bytes) -> float | None:
+def _tiff_start(tiff: bytes) -> tuple[str, int] | None:
+    """The byte order (``<`` or ``>``) and the first directory's offset of a TIFF structure."""
     try:
         order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
         if order is None or struct.unpack(order + "H", tiff[2:4])[0] != 42:
             return None
-        first_ifd = struct.unpack(order + "I", tiff[4:8])[0]
+        return order, struct.unpack(order + "I", tiff[4:8])[0]
+    except struct.error:
+        return None
+
+
+def _focal_length_35mm(tiff: bytes) -> float | None:
+    start = _tiff_start(tiff)
+    if start is None:
+        return None
+    order, first_ifd = start
+    try:
         exif_ifd = _tag_number(tiff, order, first_ifd, EXIF_IFD_POINTER)
         return _tag_number(tiff, order, int(exif_ifd), FOCAL_LENGTH_IN_35MM) if exif_ifd else None
     except (struct.error, IndexError, ValueError):

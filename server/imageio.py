@@ -24,6 +24,7 @@ import OpenEXR
 from PIL import Image, PngImagePlugin, TiffImagePlugin
 from pillow_heif import register_heif_opener
 
+from ..protocol.exif import ORIENTATION, upright, valid_orientation
 from ..protocol.limits import Limits
 
 register_heif_opener()  # iPhones store their photos as HEIC; PIL reads them through this plugin
@@ -97,8 +98,10 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nda
     if header.format == "PNG":
         _check_png_intact(path)
     image = _decode_with_opencv(path)
-    # OpenCV's TIFF decoder turns the pixels itself; its other decoders, asked for the pixels unchanged, do not
-    return image if header.format == "TIFF" else _upright(image, header.orientation)
+    # phones store a portrait photo as landscape pixels with the EXIF Orientation set and every viewer
+    # turns it upright, so do we. OpenCV's TIFF decoder turns the pixels itself; its other decoders,
+    # asked for the pixels unchanged, do not
+    return image if header.format == "TIFF" else upright(image, header.orientation)
 
 
 def probe_image(path: str | Path) -> ImageHeader:
@@ -135,7 +138,7 @@ def _probe_stream(stream: BinaryIO) -> ImageHeader | None:
         directory = TiffImagePlugin.ImageFileDirectory_v2(ifh)
         stream.seek(directory.next)
         directory.load(stream)
-        return ImageHeader(int(directory[256]), int(directory[257]), "TIFF", _valid_orientation(directory.get(_ORIENTATION)))
+        return ImageHeader(int(directory[256]), int(directory[257]), "TIFF", valid_orientation(directory.get(ORIENTATION)))
     if magic.startswith(_RADIANCE_MAGICS):
         return _radiance_header(stream.read(64 * 1024))
     return _pil_header(stream, magic)
@@ -172,12 +175,6 @@ def _pil_header(stream: BinaryIO, magic: bytes) -> ImageHeader | None:
     return None
 
 
-_ORIENTATION = 0x0112
-"""The EXIF/TIFF tag saying how the stored pixels are turned: phones store a portrait photo as a
-landscape one with this tag set, and every viewer turns it upright; so do we, or an upscaled
-photo would come back lying on its side."""
-
-
 def exif_block(path: str | Path) -> bytes | None:
     """The raw EXIF block of a file PIL can open (HEIF included: its EXIF lives in the container,
     where the pure-Python reader of ``protocol/exif.py`` does not look), or None."""
@@ -198,28 +195,9 @@ def _exif_orientation(image: Image.Image) -> int:
     try:
         exif = Image.Exif()
         exif.load(raw)
-        return _valid_orientation(exif.get(_ORIENTATION))
+        return valid_orientation(exif.get(ORIENTATION))
     except (OSError, ValueError, SyntaxError, IndexError, KeyError, TypeError, struct.error):  # broken EXIF: as stored
         return 1
-
-
-def _valid_orientation(value: object) -> int:
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
-
-
-def _upright(image: np.ndarray, orientation: int) -> np.ndarray:
-    """The stored pixels turned as the Orientation tag says (the TIFF 6.0 / EXIF meanings)."""
-    turned = {
-        1: lambda a: a,
-        2: lambda a: a[:, ::-1],                   # mirrored left-right
-        3: lambda a: a[::-1, ::-1],                # upside down
-        4: lambda a: a[::-1],                      # mirrored top-bottom
-        5: lambda a: a.swapaxes(0, 1),             # transposed
-        6: lambda a: np.rot90(a, k=-1),            # stored turned a quarter anticlockwise
-        7: lambda a: a[::-1, ::-1].swapaxes(0, 1),  # transversed
-        8: lambda a: np.rot90(a, k=1),             # stored turned a quarter clockwise
-    }[orientation](image)
-    return np.ascontiguousarray(turned)
 
 
 def _check_png_intact(path: Path) -> None:

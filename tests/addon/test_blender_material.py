@@ -78,6 +78,24 @@ def test_the_field_of_view_comes_from_the_photos_exif_unless_told(outcome: dict[
     assert facts["told"] == pytest.approx(25.0)  # a field of view the user gives wins
 
 
+def test_a_portrait_phone_photo_comes_out_upright(outcome: dict[str, Any]) -> None:
+    facts = scenario(outcome, "portrait_photo")
+    if "skipped" in facts:
+        pytest.skip(facts["skipped"])
+    # stored 48 x 32 with EXIF Orientation 6: the maps are 32 wide, 48 high, the dark half on top
+    assert facts["size"] == [32, 48]
+    assert facts["top_mean"] < 0.6 * facts["bottom_mean"]
+    # the recorded lens is across the upright photo's width
+    assert facts["recorded"] == pytest.approx(fov_from_35mm_focal_length(26, 32, 48), abs=1e-4)
+
+
+def test_a_heic_photo_is_refused_in_one_line_naming_the_way_out(outcome: dict[str, Any]) -> None:
+    facts = scenario(outcome, "heic_photo")
+    assert "HEIC" in facts["error"] and "JPEG" in facts["error"] and "texforge material" in facts["error"]
+    assert "\n" not in facts["error"].strip()
+    assert facts["unchanged"]
+
+
 def test_guide_declared_aligned_skips_the_alignment_check(outcome: dict[str, Any]) -> None:
     facts = scenario(outcome, "guide_aligned")
     if "skipped" in facts:

@@ -1,5 +1,6 @@
-"""The field of view a photo's EXIF records: the 35 mm-equivalent focal length, horizontally,
-read from JPEG and PNG bytes without an imaging library."""
+"""What a photo's EXIF records, read from JPEG and PNG bytes without an imaging library: the
+field of view (the 35 mm-equivalent focal length, horizontally) and the orientation, which turns
+the pixels as every viewer does."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from texforge.protocol.exif import (
     EXIF_IFD_POINTER,
     FOCAL_LENGTH_IN_35MM,
+    ORIENTATION,
     fov_from_35mm_focal_length,
     recorded_fov_degrees,
+    recorded_orientation,
+    upright,
 )
 
 
@@ -71,3 +75,33 @@ def test_no_tag_no_image_or_an_implausible_lens_give_none(tmp_path: Path) -> Non
     whole = pil_photo(tmp_path / "whole.jpg", 26).read_bytes()
     (tmp_path / "cut.jpg").write_bytes(whole[:40])
     assert recorded_fov_degrees(tmp_path / "cut.jpg", 40, 30) is None
+
+
+def oriented_photo(path: Path, orientation: int) -> tuple[Path, np.ndarray]:
+    """A 5 x 3 photo of distinct pixels, stored with EXIF ``orientation``, and those stored pixels."""
+    pixels = np.arange(5 * 3 * 3, dtype=np.uint8).reshape(3, 5, 3) * 5
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    Image.fromarray(pixels).save(path, exif=exif.tobytes())
+    return path, pixels
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_the_orientation_turns_the_pixels_as_every_viewer_does(tmp_path: Path, orientation: int) -> None:
+    path, stored = oriented_photo(tmp_path / f"o{orientation}.png", orientation)  # PNG: lossless
+    assert recorded_orientation(path) == orientation
+    with Image.open(path) as image:
+        seen = np.asarray(ImageOps.exif_transpose(image))
+    assert np.array_equal(upright(stored, orientation), seen)
+
+
+def test_the_orientation_of_a_jpeg_is_read_and_a_missing_or_broken_one_is_as_stored(tmp_path: Path) -> None:
+    assert recorded_orientation(oriented_photo(tmp_path / "o6.jpg", 6)[0]) == 6
+    assert recorded_orientation(pil_photo(tmp_path / "plain.jpg", 26)) == 1
+    assert recorded_orientation(oriented_photo(tmp_path / "o9.png", 9)[0]) == 1  # no such orientation
+    (tmp_path / "text.jpg").write_text("not an image")
+    assert recorded_orientation(tmp_path / "text.jpg") == 1
+    assert recorded_orientation(tmp_path / "missing.png") == 1
+    whole = oriented_photo(tmp_path / "whole.jpg", 6)[0].read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(whole[:30])
+    assert recorded_orientation(tmp_path / "cut.jpg") == 1

@@ -97,10 +97,13 @@ def from_photo() -> dict[str, Any]:
             "flash_tooltips": tooltips}
 
 
-def add_exif_focal_length(path: str, focal_35mm: int) -> None:
-    """Insert an eXIf chunk recording a 35 mm-equivalent focal length after the PNG's header chunk,
-    as a phone would record it (Blender writes no EXIF of its own)."""
-    first_ifd = struct.pack("<H", 1) + struct.pack("<HHII", 0x8769, 4, 1, 26) + struct.pack("<I", 0)
+def add_exif_focal_length(path: str, focal_35mm: int, orientation: int = 0) -> None:
+    """Insert an eXIf chunk recording a 35 mm-equivalent focal length (and an Orientation, unless 0)
+    after the PNG's header chunk, as a phone would record them (Blender writes no EXIF of its own)."""
+    entries = [struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0)] if orientation else []
+    exif_offset = 8 + 2 + 12 * (len(entries) + 1) + 4
+    entries.append(struct.pack("<HHII", 0x8769, 4, 1, exif_offset))
+    first_ifd = struct.pack("<H", len(entries)) + b"".join(entries) + struct.pack("<I", 0)
     exif_ifd = struct.pack("<H", 1) + struct.pack("<HHIHH", 0xA405, 3, 1, focal_35mm, 0) + struct.pack("<I", 0)
     tiff = b"II" + struct.pack("<HI", 42, 8) + first_ifd + exif_ifd
     chunk = struct.pack(">I", len(tiff)) + b"eXIf" + tiff + struct.pack(">I", zlib.crc32(b"eXIf" + tiff))
@@ -123,6 +126,33 @@ def from_exif_photo() -> dict[str, Any]:
     from_node = bpy.data.materials["phone_flash.001"].get(addon.material.FIELD_OF_VIEW_PROPERTY)
     told = bpy.data.materials["oak_flash"].get(addon.material.FIELD_OF_VIEW_PROPERTY)
     return {"recorded": recorded, "from_image": from_node, "told": told}
+
+
+def portrait_photo() -> dict[str, Any]:
+    """A phone's portrait photo: stored as 48 x 32 landscape pixels (the dark half on the left) with
+    EXIF Orientation 6, seen upright as 32 x 48 with the dark half on top."""
+    if not material_models()["names"]:
+        return {"skipped": "the server has no material model"}
+    flash = os.path.join(ARGS["work_dir"], "portrait_flash.png")
+    stored = np.full((32, 48, 3), 0.7)
+    stored[:, :24] = 0.15
+    save_png(flash, stored)
+    add_exif_focal_length(flash, 26, orientation=6)
+    bpy.ops.texforge.material_from_photos(flash_path=flash, size=0, synchronous=True)
+    created = bpy.data.materials["portrait_flash"]
+    albedo = created.node_tree.nodes["Albedo"].image
+    rows = addon.blender_images.read_rgba(albedo)[..., :3].mean(axis=(1, 2))
+    return {"size": list(albedo.size), "top_mean": float(rows[:24].mean()), "bottom_mean": float(rows[24:].mean()),
+            "recorded": created.get(addon.material.FIELD_OF_VIEW_PROPERTY)}
+
+
+def heic_photo() -> dict[str, Any]:
+    flash = os.path.join(ARGS["work_dir"], "IMG_0001.HEIC")
+    with open(flash, "wb") as stream:
+        stream.write(b"\x00\x00\x00\x18ftypheic" + bytes(64))
+    before = sorted(bpy.data.materials.keys())
+    error = harness.operator_error(lambda: bpy.ops.texforge.material_from_photos(flash_path=flash, synchronous=True))
+    return {"error": error, "unchanged": before == sorted(bpy.data.materials.keys())}
 
 
 def write_stripes_photo(path: str, size: int = 64) -> None:
@@ -181,6 +211,7 @@ def missing_photo() -> dict[str, Any]:
 
 
 harness.run_scenarios({"maps_to_material": maps_to_material, "from_photo": from_photo,
-                       "from_exif_photo": from_exif_photo,
+                       "from_exif_photo": from_exif_photo, "portrait_photo": portrait_photo,
+                       "heic_photo": heic_photo,
                        "from_image": from_image, "guide_aligned": guide_aligned,
                        "server_down": server_down, "missing_photo": missing_photo}, ARGS["result_path"])
