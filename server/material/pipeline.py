@@ -5,7 +5,8 @@ the estimator runs on the photo resized so its longer side is ``working_side`` (
 refinement runs there too, then the gloss fit (``gloss.py``; off in every shipped model) and the
 shading closure (``closure.py``). The maps are then brought to the output size (``args.size``,
 else the photo's own size, at most ``MAX_OUTPUT_SIDE``) by bilinear upsampling: a guided filter
-on the photo's luminance measured no better (within 0.002 RMSE) and costs more; it stays available as ``upsampling = "guided"``.
+on the photo's luminance measured no better (within 0.002 RMSE) and costs more; it stays
+available as ``upsampling = "guided"``.
 What the working size cannot hold comes from the photo itself (``detail.add_photo_detail``, the
 estimator's ``detail`` gains). Optional tileable output blends each map with its half-period shift.
 """
