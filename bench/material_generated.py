@@ -26,23 +26,29 @@ from texforge.server.contract import JobContext, MaterialRequest
 from texforge.server.material.exemplars import encode_strip_maps
 from texforge.server.material.metrics import chroma, radial_profile
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
-from texforge.server.material.procedural import CaptureJitter, batch_material_and_kind, render_capture_with_fov
+from texforge.server.material.procedural import CaptureJitter, batch_material_and_kind, printed, render_capture_with_fov
 from texforge.server.material.render import SVBRDF, CaptureSetup, FlashRenderer, capture_for, srgb_to_linear
 from texforge.server.weight_files import shipped_material_files
 
 HELD_OUT_SEED = 2_000_000_011
 """Training draws materials from seed * 10_000_019 + step with seeds < 100: never this one."""
+PRINTED_SEED = 2_000_000_013
+"""Seed of the held-out prints (``--printed``); training's come from its own step seeds."""
 
 
 def held_out_samples(count: int, size: int, metal_share: float, setup: CaptureSetup, seed: int = HELD_OUT_SEED,
                      metals: list[bool] | None = None, jitter: CaptureJitter | None = None,
-                     fovs: list[float] | None = None) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
+                     fovs: list[float] | None = None,
+                     printed_over: bool = False) -> list[tuple[torch.Tensor, dict[str, torch.Tensor]]]:
     """``count`` (flash photo (1, 3, H, W), ground truth in the strips' encoding) pairs, reproducible;
     whether each is a metal is appended to ``metals`` and its field of view to ``fovs`` when given;
-    photos with ``jitter``'s capture ranges (default: training's)."""
+    photos with ``jitter``'s capture ranges (default: training's); ``printed_over``: each material
+    with a fine print (``procedural.printed``) over it."""
     samples = []
     for index in range(count):
         material, metal = batch_material_and_kind(seed, index, size, metal_share)
+        if printed_over:
+            material = printed(material, torch.Generator().manual_seed(PRINTED_SEED + index))
         if metals is not None:
             metals.append(metal)
         flash, _, fov = render_capture_with_fov(material, torch.Generator().manual_seed(seed + index), setup, jitter)
@@ -67,6 +73,8 @@ def main() -> int:
                         help="tell the models the photos hold linear light (with --gamma 1 1)")
     parser.add_argument("--known-fov", action="store_true",
                         help="send each photo's field of view in the request, as a user who knows the lens would")
+    parser.add_argument("--printed", action="store_true",
+                        help="each material with a fine print over it (line screens, hatching, foil: procedural.printed)")
     parser.add_argument("--auto-exposure", action="store_true",
                         help="photos metered as a phone's auto-exposure does (CaptureJitter.auto_exposure_share), "
                              "not taken with the calibrated flash")
@@ -80,7 +88,8 @@ def main() -> int:
     fovs: list[float] = []
     # one fixed gamma (e.g. 1 1: linear photos) is the guide's too, as one camera stores both photos
     guide_gamma = args.gamma[0] if args.gamma[0] == args.gamma[1] else setup.gamma
-    samples = held_out_samples(args.count, args.size, args.metal_share, setup, metals=metals, jitter=jitter, fovs=fovs)
+    samples = held_out_samples(args.count, args.size, args.metal_share, setup, metals=metals, jitter=jitter, fovs=fovs,
+                               printed_over=args.printed)
     paths = args.weights or shipped_material_files()
     models = [NeuralMaterialModel.from_file(p) for p in paths] + [HeuristicMaterialModel()]
     per_sample: dict[str, list[dict[str, float]]] = {"mean-map": []}
@@ -97,7 +106,7 @@ def main() -> int:
     print_scores(f"{args.count} held-out generated materials ({args.size} px, metal share {args.metal_share:g}, "
                  f"fov {args.fov[0]:g}-{args.fov[1]:g}{', told' if args.known_fov else ''}, "
                  f"gamma {args.gamma[0]:g}-{args.gamma[1]:g}{', told linear' if args.linear_photo else ''}"
-                 f"{', auto-exposed' if args.auto_exposure else ''})", rows,
+                 f"{', auto-exposed' if args.auto_exposure else ''}{', printed over' if args.printed else ''})", rows,
                  f"materials={args.count} metals={sum(metals)}")
     print_kind_table(rows)
     return 0

@@ -41,7 +41,7 @@ from texforge.server.contract import JobContext, MaterialRequest
 from texforge.server.material.closure import exposure_gain
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
 from texforge.server.material.pipeline import upsample_maps
-from texforge.server.material.procedural import batch_material_and_kind
+from texforge.server.material.procedural import batch_material_and_kind, printed
 from texforge.server.material.render import (
     CLIPPED,
     SVBRDF,
@@ -58,6 +58,8 @@ CENTRE_VIEW = 4
 """Index of the middle photo of a 3 x 3 capture grid (yellow_box's too): the one predicted from."""
 GENERATED_SEED = 2_000_000_101
 """Held out: training draws materials from seeds < 100."""
+PRINTED_SEED = 2_000_000_103
+"""Seed of the prints over the generated captures' materials (``--printed``)."""
 GRID_OFFSET = 0.4
 """Lateral camera offset of the outer grid positions, in sample widths."""
 GENERATED_FOV = (20.0, 30.0)
@@ -153,11 +155,15 @@ def real_capture(folder: Path, size: int) -> Capture:
     return Capture(photos, meta["camera_pos"], meta["im_size"])
 
 
-def generated_capture(index: int, size: int, metal_share: float, error: CaptureError | None = None) -> Capture:
+def generated_capture(index: int, size: int, metal_share: float, error: CaptureError | None = None,
+                      printed_over: bool = False) -> Capture:
     """Held-out material ``index`` photographed from a jittered 3 x 3 grid of flash positions,
-    with ``error`` between how the photos were taken and the geometry the capture reports."""
+    with ``error`` between how the photos were taken and the geometry the capture reports;
+    ``printed_over``: with a fine print (``procedural.printed``) over the material."""
     g = torch.Generator().manual_seed(GENERATED_SEED + index)
     material, _ = batch_material_and_kind(GENERATED_SEED, index, size, metal_share)
+    if printed_over:
+        material = printed(material, torch.Generator().manual_seed(PRINTED_SEED + index))
     error_g = torch.Generator().manual_seed(GENERATED_SEED + 7919 * (index + 1))  # the error-free draws stay as they were
     width = CaptureSetup().sample_size
     fov = GENERATED_FOV[0] + (GENERATED_FOV[1] - GENERATED_FOV[0]) * float(torch.rand(1, generator=g))
@@ -229,6 +235,8 @@ def main() -> int:
     parser.add_argument("--capture-error", action="store_true",
                         help="with --generated: photos taken with a phone's flash offset, pose-fit error and a "
                              "tilted sample, relit with the nominal geometry (CaptureError)")
+    parser.add_argument("--printed", action="store_true",
+                        help="with --generated: a fine print (line screens, hatching, foil) over each material")
     parser.add_argument("--input", type=int, default=CENTRE_VIEW, help="index of the photo to predict from")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--refine", type=int, default=0)
@@ -247,13 +255,13 @@ def main() -> int:
     if args.data:
         results = score_capture(models, real_capture(args.data, args.size), args, verbose=True)
     else:
-        per_material = [score_capture(models, generated_capture(i, args.size, args.metal_share, error), args,
-                                      verbose=False)
+        per_material = [score_capture(models, generated_capture(i, args.size, args.metal_share, error, args.printed),
+                                      args, verbose=False)
                         for i in range(args.generated)]
         results = {k: float(np.mean([r[k] for r in per_material])) for k in per_material[0]}
         print(f"{args.generated} held-out generated materials, 3 x 3 flash grid, fov {GENERATED_FOV[0]:g}-"
               f"{GENERATED_FOV[1]:g}, {args.size} px, input {args.input}"
-              + (f", {error}" if error else ""))
+              + (f", {error}" if error else "") + (", printed over" if args.printed else ""))
         for label, value in results.items():
             spread = np.std([r[label] for r in per_material]) / math.sqrt(len(per_material))
             print(f"{label:36s} mean RMSE over 8 novel views: {value:.4f}  (+- {spread:.4f} s.e. over materials)")

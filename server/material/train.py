@@ -36,6 +36,7 @@ from .procedural import (
     batch_material,
     generate_batch,
     plain_material,
+    printed,
     render_capture_with_fov,
 )
 from .render import SVBRDF, CaptureSetup
@@ -68,6 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="probability that a procedural material is a metal")
     parser.add_argument("--plain-share", type=float, default=0.0,
                         help="share of each batch drawn as nearly uniform surfaces (procedural.plain_material)")
+    parser.add_argument("--print-share", type=float, default=0.0,
+                        help="share of batch items that get a fine print (procedural.printed: line screens, "
+                             "hatching, foil) over their albedo")
     parser.add_argument("--val", type=Path, default=None, help="folder of Deschaintre sample_*.png strips")
     parser.add_argument("--render-weight", type=float, default=1.0, help="weight of the rendering loss")
     parser.add_argument("--renders", type=int, default=4, help="random renders per step in the rendering loss")
@@ -115,6 +119,8 @@ class MaterialTrainConfig:
     metal_share: float
     plain_share: float
     """Share of batch items that are nearly uniform surfaces."""
+    print_share: float
+    """Share of batch items with a fine print over their albedo."""
     val: Path | None
     """Folder of Deschaintre strips to validate on (1-shot only)."""
     render_weight: float
@@ -134,10 +140,12 @@ class MaterialTrainConfig:
                                 view_input=int(args.view_input))
         if args.view_lr_scale <= 0:
             raise ValueError(f"--view-lr-scale must be positive, got {args.view_lr_scale:g}")
-        if not 0.0 <= args.plain_share <= 1.0:
-            raise ValueError(f"--plain-share must lie in [0, 1], got {args.plain_share:g}")
+        for option in ("plain_share", "print_share"):
+            if not 0.0 <= getattr(args, option) <= 1.0:
+                raise ValueError(f"--{option.replace('_', '-')} must lie in [0, 1], got {getattr(args, option):g}")
         return cls(RunConfig.from_namespace(args), args.shots, network, args.map_loss, tuple(args.exemplars),
-                   args.exemplar_fraction, args.metal_share, args.plain_share, args.val, args.render_weight,
+                   args.exemplar_fraction, args.metal_share, args.plain_share, args.print_share, args.val,
+                   args.render_weight,
                    args.renders, capture_jitter(args), args.view_lr_scale, args.device)
 
 
@@ -162,6 +170,8 @@ def training_batch(config: MaterialTrainConfig, step: int, setup: CaptureSetup,
         maps = generate_batch(config.run.batch, config.run.crop, seed, config.metal_share)
     if config.plain_share > 0:
         maps = _with_plain_items(config, seed, maps)
+    if config.print_share > 0:
+        maps = _with_printed_items(config, seed, maps)
     flash, guide, fov = render_capture_with_fov(maps, g, setup, config.jitter)
     photos = flash if config.shots == 1 else torch.cat([flash, guide], dim=1)
     return TrainingBatch(photos, maps, told_tangents(fov, photos, torch.Generator().manual_seed(seed * 13 + 5)))
@@ -224,6 +234,17 @@ def _with_plain_items(config: MaterialTrainConfig, seed: int, maps: SVBRDF) -> S
     for index in range(stacked.shape[0]):
         if float(torch.rand((), generator=g)) < config.plain_share:
             stacked[index:index + 1] = plain_material(config.run.crop, g, config.metal_share).stacked()
+    return SVBRDF.from_stacked(stacked)
+
+
+def _with_printed_items(config: MaterialTrainConfig, seed: int, maps: SVBRDF) -> SVBRDF:
+    """``maps`` with each item printed over (``procedural.printed``) with probability ``--print-share``;
+    a generator of their own keeps the rest of the batch as it was."""
+    g = torch.Generator().manual_seed(seed * 37 + 11)
+    stacked = maps.stacked().clone()
+    for index in range(stacked.shape[0]):
+        if float(torch.rand((), generator=g)) < config.print_share:
+            stacked[index:index + 1] = printed(SVBRDF.from_stacked(stacked[index:index + 1]), g).stacked()
     return SVBRDF.from_stacked(stacked)
 
 
@@ -360,6 +381,8 @@ def _data_description(config: MaterialTrainConfig) -> str:
             f"{run.crop}px crops, batch {run.batch}, metal share {config.metal_share:g}")
     if config.plain_share:
         data += f", {config.plain_share:.0%} plain surfaces"
+    if config.print_share:
+        data += f", {config.print_share:.0%} printed over (line screens, hatching, foil)"
     data += (f"; photos at fov {jitter.fov_degrees[0]:g}-{jitter.fov_degrees[1]:g} degrees, "
              f"exposure {jitter.exposure[0]:g}-{jitter.exposure[1]:g}, "
              f"roughness curve r^p with p {jitter.roughness_curve[0]:g}-{jitter.roughness_curve[1]:g}"

@@ -37,3 +37,10 @@ def test_generated_bench_can_meter_the_photos_as_a_phone_does() -> None:
     # the same materials: the mean map scores alike; other photos: the network reads them differently
     assert calibrated["mean-map.albedo"] == metered["mean-map.albedo"]
     assert calibrated["material-1shot.albedo"] != metered["material-1shot.albedo"]
+
+
+def test_generated_bench_can_print_over_the_materials() -> None:
+    plain, printed = _fields(), _fields("--printed")
+    # other albedos (the print), the same relief: the mean map's albedo differs, its normal does not
+    assert plain["mean-map.albedo"] != printed["mean-map.albedo"]
+    assert plain["mean-map.normal"] == printed["mean-map.normal"]

@@ -86,3 +86,10 @@ def test_capture_error_photographs_with_one_geometry_and_reports_another() -> No
         return max(bench.relight_error(truth, photo, position, position, capture.sample_size)
                    for photo, position in zip(capture.photos, capture.positions, strict=True))
     assert worst(hand_held) > worst(exact) + 0.005
+
+
+def test_generated_capture_can_carry_a_print_that_changes_its_photos_not_its_geometry() -> None:
+    bench = _relight_bench()
+    plain, printed = bench.generated_capture(0, 64, 0.3), bench.generated_capture(0, 64, 0.3, printed_over=True)
+    assert plain.positions == printed.positions
+    assert not np.array_equal(plain.photos[4].numpy(), printed.photos[4].numpy())

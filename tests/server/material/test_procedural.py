@@ -8,9 +8,12 @@ import torch
 
 from texforge.server.material.procedural import (
     PATTERNS,
+    PRINT_PERIOD_PX,
     CaptureJitter,
+    batch_material,
     generate_batch,
     make_structure,
+    printed,
     render_capture,
 )
 from texforge.server.material.render import SVBRDF, CaptureSetup
@@ -126,3 +129,32 @@ def test_auto_exposure_meters_bright_and_dark_materials_to_the_same_range() -> N
     unasked = render_capture(bright, torch.Generator().manual_seed(5), CaptureSetup(),
                              CaptureJitter(auto_exposure_share=0.0, **quiet))[0]
     assert torch.equal(unasked, calibrated[0])
+
+
+def fine_band_share(image: torch.Tensor, period_px: float) -> float:
+    """Share of ``image``'s (1, C, H, W) variance at spatial periods of ``period_px`` or finer."""
+    spectrum = torch.fft.fft2(image - image.mean(dim=(2, 3), keepdim=True)).abs() ** 2
+    f = torch.fft.fftfreq(image.shape[-1])
+    radius = (f[:, None] ** 2 + f[None, :] ** 2).sqrt()
+    return float(spectrum[..., radius >= 1 / period_px].sum() / spectrum.sum().clamp_min(1e-12))
+
+
+def test_a_print_is_fine_reproducible_and_changes_what_the_surface_looks_like_not_its_relief() -> None:
+    base = batch_material(seed=3, index=0, size=128)
+    prints = [printed(base, torch.Generator().manual_seed(seed)) for seed in range(12)]
+    again = printed(base, torch.Generator().manual_seed(5))
+    assert torch.equal(again.stacked(), prints[5].stacked())
+    coarsest = PRINT_PERIOD_PX[1] * 1.5
+    for item in prints:
+        assert torch.equal(item.normal, base.normal)
+        for t in (item.diffuse, item.roughness, item.specular):
+            assert t.min() >= 0 and t.max() <= 1
+    # the albedo gains fine pattern (a print in places, or in an ink close to the base, gains less)
+    gains = [fine_band_share(item.diffuse, coarsest) - fine_band_share(base.diffuse, coarsest) for item in prints]
+    assert min(gains) > 0 and sum(gain > 0.1 for gain in gains) >= 10
+    # some prints are coloured ink (albedo only), some metallic foil (its own F0 and roughness)
+    foil = [not torch.equal(item.specular, base.specular) for item in prints]
+    assert 0 < sum(foil) < len(foil)
+    for item, is_foil in zip(prints, foil, strict=True):
+        if not is_foil:
+            assert torch.equal(item.roughness, base.roughness)

@@ -191,6 +191,23 @@ def test_plain_share_swaps_in_uniform_surfaces_and_leaves_the_other_items_alone(
         train.MaterialTrainConfig.from_namespace(_args(tmp_path / "a.safetensors", 1, 1, False, "--plain-share", "2"))
 
 
+def test_print_share_prints_over_some_items_and_leaves_the_others_alone(tmp_path: Path) -> None:
+    setup = train.CaptureSetup()
+    none = train.MaterialTrainConfig.from_namespace(_args(tmp_path / "a.safetensors", 1, 1, False, "--batch", "8"))
+    half = train.MaterialTrainConfig.from_namespace(
+        _args(tmp_path / "a.safetensors", 1, 1, False, "--batch", "8", "--print-share", "0.5"))
+    plain = train.training_batch(none, 3, setup).maps
+    mixed = train.training_batch(half, 3, setup).maps
+    kept = [torch.equal(a, b) for a, b in zip(mixed.stacked(), plain.stacked(), strict=True)]
+    assert 0 < sum(kept) < len(kept)
+    for index, same in enumerate(kept):
+        if not same:  # a print changes what the surface looks like, never its relief
+            assert torch.equal(mixed.normal[index], plain.normal[index])
+    assert "printed over" in train._data_description(half)
+    with pytest.raises(ValueError, match="--print-share"):
+        train.MaterialTrainConfig.from_namespace(_args(tmp_path / "a.safetensors", 1, 1, False, "--print-share", "-1"))
+
+
 def test_view_input_grows_from_a_net_without_it_and_trains_at_its_own_rate(tmp_path: Path) -> None:
     plain, grown = tmp_path / "plain.safetensors", tmp_path / "grown.safetensors"
     assert train.run(_args(plain, 1, 1, False, "--photo-skip")) == 0
