@@ -48,12 +48,14 @@ def relight_score(model, count: int, size: int, metal_share: float, known_fov: b
     return float(np.mean(errors))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--settings", nargs="+", default=["0/0", "0.5/0", "1/0", "1/8"])
+def settings_arguments(description: str, default_settings: list[str]) -> argparse.Namespace:
+    """The command line every bench of inference settings shares (the settings side by side, the
+    1-shot model, the held-out sets' sizes, whether the lens is told), parsed; threads applied."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--settings", nargs="+", default=default_settings)
     parser.add_argument("--weights", type=Path, default=None, help="a 1-shot model (default: the shipped one)")
     parser.add_argument("--relight", type=int, default=24, help="generated multi-view captures")
-    parser.add_argument("--count", type=int, default=48, help="held-out generated materials")
+    parser.add_argument("--count", type=int, default=48, help="held-out generated materials (each set)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--metal-share", type=float, default=0.3)
     parser.add_argument("--threads", type=int, default=0)
@@ -62,6 +64,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    return args
+
+
+def main() -> int:
+    args = settings_arguments(__doc__.splitlines()[0], ["0/0", "0.5/0", "1/0", "1/8"])
     model = NeuralMaterialModel.from_file(args.weights or shipped_material_files()[0])
     setup = CaptureSetup()
     fovs: list[float] = []
@@ -78,12 +85,17 @@ def main() -> int:
         row.update(uniform_scores(model, setup))
         rows[text] = row
         print(f"{text:18s}" + "".join(f"{row[c]:15.4f}" for c in columns), flush=True)
-    base = rows[args.settings[0]]
-    fields = " ".join(f"{text}.{c}={row[c]:.4f}" for text, row in rows.items() for c in ("relight", "albedo", "render"))
-    best = min(rows, key=lambda text: rows[text]["relight"])
-    print(f"RESULT base={args.settings[0]} best_relight={best} relight_ratio={rows[best]['relight'] / base['relight']:.3f} "
-          f"{fields}")
+    print_result(rows, ("relight", "albedo", "render"))
     return 0
+
+
+def print_result(rows: dict[str, dict[str, float]], reported: tuple[str, ...]) -> None:
+    """The ``RESULT`` line of a settings bench: the first setting is the base, the best relights best."""
+    base = next(iter(rows))
+    fields = " ".join(f"{text}.{c}={row[c]:.4f}" for text, row in rows.items() for c in reported)
+    best = min(rows, key=lambda text: rows[text]["relight"])
+    print(f"RESULT base={base} best_relight={best} relight_ratio={rows[best]['relight'] / rows[base]['relight']:.3f} "
+          f"{fields}")
 
 
 if __name__ == "__main__":

@@ -16,12 +16,8 @@ The first setting is the baseline the ratios are taken against.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
-import torch
-from material_closure import relight_score
+from material_closure import print_result, relight_score, settings_arguments
 from material_generated import held_out_samples, uniform_scores
 from material_quality import evaluate
 
@@ -45,19 +41,7 @@ def parse_setting(text: str) -> GlossFit:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--settings", nargs="+", default=["off", "0.5-4/22"])
-    parser.add_argument("--weights", type=Path, default=None, help="a 1-shot model (default: the shipped one)")
-    parser.add_argument("--relight", type=int, default=24, help="generated multi-view captures")
-    parser.add_argument("--count", type=int, default=48, help="held-out generated materials (each set)")
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--metal-share", type=float, default=0.3)
-    parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--known-fov", action="store_true",
-                        help="send each photo's field of view in the request, as a user who knows the lens would")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    args = settings_arguments(__doc__.splitlines()[0], ["off", "0.5-4/22"])
     model = NeuralMaterialModel.from_file(args.weights or shipped_material_files()[0])
     setup = CaptureSetup()
     sets = {}
@@ -82,15 +66,10 @@ def main() -> int:
         row.update(uniform_scores(model, setup))
         rows[text] = row
         print(f"{text}:\n  " + "\n  ".join(f"{c:16s}{row[c]:.4f}" for c in columns), flush=True)
-    base = rows[args.settings[0]]
     print(f"{'setting':14s}" + "".join(f"{c[:11]:>12s}" for c in columns))
     for text, row in rows.items():
         print(f"{text:14s}" + "".join(f"{row[c]:12.4f}" for c in columns))
-    fields = " ".join(f"{text}.{c}={row[c]:.4f}" for text, row in rows.items()
-                      for c in ("relight", "cal_render", "cal_mean5", "met_mean5"))
-    best = min(rows, key=lambda text: rows[text]["relight"])
-    print(f"RESULT base={args.settings[0]} best_relight={best} relight_ratio={rows[best]['relight'] / base['relight']:.3f} "
-          f"{fields}")
+    print_result(rows, ("relight", "cal_render", "cal_mean5", "met_mean5"))
     return 0
 
 
