@@ -145,8 +145,7 @@ class MaterialTrainConfig:
                 raise ValueError(f"--{option.replace('_', '-')} must lie in [0, 1], got {getattr(args, option):g}")
         return cls(RunConfig.from_namespace(args), args.shots, network, args.map_loss, tuple(args.exemplars),
                    args.exemplar_fraction, args.metal_share, args.plain_share, args.print_share, args.val,
-                   args.render_weight,
-                   args.renders, capture_jitter(args), args.view_lr_scale, args.device)
+                   args.render_weight, args.renders, capture_jitter(args), args.view_lr_scale, args.device)
 
 
 class TrainingBatch(NamedTuple):
