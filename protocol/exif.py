@@ -47,19 +47,13 @@ def recorded_fov_degrees(path: str | Path, width: int, height: int) -> float | N
     """The horizontal field of view of ``path`` (sent as ``width`` x ``height`` pixels) that its
     EXIF records, or None: no EXIF or no such tag, not a JPEG or PNG, unreadable, or a value outside
     the request's bounds (then the tag is likelier wrong than the lens)."""
-    try:
-        with open(path, "rb") as stream:
-            block = _exif_block(stream)
-    except OSError:
-        return None
-    return fov_of_exif_block(block, width, height)
+    return fov_of_exif_block(_file_exif_block(path), width, height)
 
 
 def fov_of_exif_block(block: bytes | None, width: int, height: int) -> float | None:
     """``recorded_fov_degrees`` of a TIFF-structured EXIF block (a leading ``Exif\\0\\0`` is
     skipped), for formats whose container a caller has opened itself (HEIF)."""
-    if block and block.startswith(_EXIF_HEADER):
-        block = block[len(_EXIF_HEADER):]
+    block = _without_exif_header(block)
     focal = _focal_length_35mm(block) if block else None
     if not focal or width <= 0 or height <= 0:
         return None
@@ -72,20 +66,14 @@ def fov_of_exif_block(block: bytes | None, width: int, height: int) -> float | N
 def recorded_orientation(path: str | Path) -> int:
     """The Orientation tag of a JPEG or PNG file's EXIF; 1 (as stored) when there is none or it is
     unreadable."""
-    try:
-        with open(path, "rb") as stream:
-            block = _exif_block(stream)
-    except OSError:
-        return 1
-    return orientation_of_exif_block(block)
+    return orientation_of_exif_block(_file_exif_block(path))
 
 
 def orientation_of_exif_block(block: bytes | None) -> int:
     """``recorded_orientation`` of a TIFF-structured EXIF block (a leading ``Exif\\0\\0`` is skipped)."""
-    if block and block.startswith(_EXIF_HEADER):
-        block = block[len(_EXIF_HEADER):]
+    block = _without_exif_header(block)
     start = _tiff_start(block) if block else None
-    if block is None or start is None:
+    if not block or start is None:
         return 1
     try:
         value = _tag_number(block, *start, ORIENTATION)
@@ -112,6 +100,20 @@ def upright(image: np.ndarray, orientation: int) -> np.ndarray:
         8: lambda a: np.rot90(a, k=1),             # stored turned a quarter clockwise
     }[valid_orientation(orientation)](image)
     return np.ascontiguousarray(turned)
+
+
+def _file_exif_block(path: str | Path) -> bytes | None:
+    """The EXIF block of a JPEG or PNG file, or None (none, another format, or unreadable)."""
+    try:
+        with open(path, "rb") as stream:
+            return _exif_block(stream)
+    except OSError:
+        return None
+
+
+def _without_exif_header(block: bytes | None) -> bytes | None:
+    """``block`` without the ``Exif\\0\\0`` that JPEG segments and some containers put before the TIFF."""
+    return block[len(_EXIF_HEADER):] if block and block.startswith(_EXIF_HEADER) else block
 
 
 def _exif_block(stream: BinaryIO) -> bytes | None:

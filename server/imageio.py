@@ -24,7 +24,7 @@ import OpenEXR
 from PIL import Image, PngImagePlugin, TiffImagePlugin
 from pillow_heif import register_heif_opener
 
-from ..protocol.exif import ORIENTATION, upright, valid_orientation
+from ..protocol.exif import ORIENTATION, orientation_of_exif_block, upright, valid_orientation
 from ..protocol.limits import Limits
 
 register_heif_opener()  # iPhones store their photos as HEIC; PIL reads them through this plugin
@@ -171,7 +171,9 @@ def _pil_header(stream: BinaryIO, magic: bytes) -> ImageHeader | None:
                 image = factory(stream, "")
             except (SyntaxError, IndexError, TypeError, struct.error):  # what Image.open takes for "not this format"
                 continue
-            return ImageHeader(image.size[0], image.size[1], format_id, _exif_orientation(image))
+            # the EXIF block the header parse found; never getexif(), which decodes a whole PNG looking for one
+            return ImageHeader(image.size[0], image.size[1], format_id,
+                               orientation_of_exif_block(image.info.get("exif")))
     return None
 
 
@@ -184,20 +186,6 @@ def exif_block(path: str | Path) -> bytes | None:
     except (OSError, ValueError, SyntaxError, RuntimeError, Image.DecompressionBombError):
         return None
     return bytes(raw) if raw else None
-
-
-def _exif_orientation(image: Image.Image) -> int:
-    """The tag from the EXIF block the header parse found; never ``getexif()``, which decodes a
-    whole PNG looking for one."""
-    raw = image.info.get("exif")
-    if not raw:
-        return 1
-    try:
-        exif = Image.Exif()
-        exif.load(raw)
-        return valid_orientation(exif.get(ORIENTATION))
-    except (OSError, ValueError, SyntaxError, IndexError, KeyError, TypeError, struct.error):  # broken EXIF: as stored
-        return 1
 
 
 def _check_png_intact(path: Path) -> None:

@@ -65,11 +65,11 @@ def scaled_roughness(svbrdf: SVBRDF, multiplier: float) -> SVBRDF:
     return replace(svbrdf, roughness=(svbrdf.roughness * multiplier).clamp(ROUGHNESS_FLOOR, 1.0))
 
 
-def display_error(svbrdf: SVBRDF, photo: torch.Tensor, capture: CaptureSetup) -> float:
-    """Mean squared display-encoded difference between the photo and the maps' flash render
-    (exposure gain fitted) over the photo's unclipped pixels."""
+def display_error(svbrdf: SVBRDF, photo: torch.Tensor, photo_linear: torch.Tensor, valid: torch.Tensor,
+                  capture: CaptureSetup) -> float:
+    """Mean squared display-encoded difference between the photo (``photo_linear``, ``valid``: its
+    linear light and unclipped pixels) and the maps' flash render, exposure gain fitted."""
     radiance = FlashRenderer(capture).radiance(svbrdf)
-    photo_linear, valid = linear_and_valid(photo, capture.gamma)
     gain = exposure_gain(radiance, photo_linear, valid)
     rendered = (radiance * gain).clamp(0, 1) ** (1 / capture.gamma)
     weight = valid.expand_as(rendered)
@@ -81,7 +81,8 @@ def best_multiplier(svbrdf: SVBRDF, photo: torch.Tensor, capture: CaptureSetup, 
     candidates = fit.multipliers()
     if len(candidates) == 1:
         return candidates[0]
-    errors = [display_error(scaled_roughness(svbrdf, m), photo, capture) for m in candidates]
+    photo_linear, valid = linear_and_valid(photo, capture.gamma)
+    errors = [display_error(scaled_roughness(svbrdf, m), photo, photo_linear, valid, capture) for m in candidates]
     return candidates[min(range(len(candidates)), key=errors.__getitem__)]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -224,26 +224,28 @@ def _mixed_batch(config: MaterialTrainConfig, seed: int, exemplars: list[SVBRDF]
 
 
 def _with_plain_items(config: MaterialTrainConfig, seed: int, maps: SVBRDF) -> SVBRDF:
-    """``maps`` with each item replaced by a plain surface with probability ``--plain-share``.
-
-    Drawn from a generator of their own, so the other items are those of a run without plain ones.
-    """
+    """``maps`` with each item replaced by a plain surface with probability ``--plain-share``."""
     g = torch.Generator().manual_seed(seed * 31 + 17)
-    stacked = maps.stacked().clone()
-    for index in range(stacked.shape[0]):
-        if float(torch.rand((), generator=g)) < config.plain_share:
-            stacked[index:index + 1] = plain_material(config.run.crop, g, config.metal_share).stacked()
-    return SVBRDF.from_stacked(stacked)
+    return _with_items_replaced(maps, config.plain_share, g,
+                                lambda _: plain_material(config.run.crop, g, config.metal_share))
 
 
 def _with_printed_items(config: MaterialTrainConfig, seed: int, maps: SVBRDF) -> SVBRDF:
-    """``maps`` with each item printed over (``procedural.printed``) with probability ``--print-share``;
-    a generator of their own keeps the rest of the batch as it was."""
+    """``maps`` with each item printed over (``procedural.printed``) with probability ``--print-share``."""
     g = torch.Generator().manual_seed(seed * 37 + 11)
+    return _with_items_replaced(maps, config.print_share, g, lambda item: printed(item, g))
+
+
+def _with_items_replaced(maps: SVBRDF, share: float, g: torch.Generator,
+                         replacement: Callable[[SVBRDF], SVBRDF]) -> SVBRDF:
+    """``maps`` with each item swapped for ``replacement(item)`` with probability ``share``.
+
+    ``g`` is a generator of the caller's own, so the other items are those of a run without it.
+    """
     stacked = maps.stacked().clone()
     for index in range(stacked.shape[0]):
-        if float(torch.rand((), generator=g)) < config.print_share:
-            stacked[index:index + 1] = printed(SVBRDF.from_stacked(stacked[index:index + 1]), g).stacked()
+        if float(torch.rand((), generator=g)) < share:
+            stacked[index:index + 1] = replacement(SVBRDF.from_stacked(stacked[index:index + 1])).stacked()
     return SVBRDF.from_stacked(stacked)
 
 
