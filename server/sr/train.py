@@ -35,6 +35,7 @@ from .degrade import jpeg_roundtrip
 from .discriminator import Discriminator
 from .losses import hfen, pixel_loss, relativistic_discriminator_loss, relativistic_generator_loss
 from .metrics import bicubic_downscale, bicubic_upscale, block_edge_strength, crop_to_multiple, psnr_y, ssim_y
+from .reparam import REP_FORMS, RepForm, merged, reparameterise
 from .weights import load_network, save_network
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gan", action="store_true",
                         help="relativistic adversarial fine-tune (sharp variant); needs --init (matching tensors)")
     parser.add_argument("--gan-weight", type=float, default=5e-3, help="weight of the adversarial loss")
+    parser.add_argument("--rep", choices=REP_FORMS, default="off",
+                        help="train every 3x3 convolution as mergeable branches (repvgg: + 1x1 + identity; expand: "
+                             "+ a 1x1 -> 3x3 expand-squeeze too); the written network is merged, plain and as fast")
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class SRTrainConfig:
     gan_weight: float
     val_jpeg: int = 0
     """Validation LR images go through JPEG at this quality first (0: clean)."""
+    rep: RepForm = "off"
+    """Training form of the 3x3 convolutions (``reparam.py``); the written network is always plain."""
 
     def __post_init__(self) -> None:
         if self.gan and self.run.init is None:
@@ -101,7 +107,7 @@ class SRTrainConfig:
             raise ValueError(f"--hparams must be a JSON object, got {args.hparams!r}")
         return cls(RunConfig.from_namespace(args), tuple(args.data), args.val, args.scale, family,
                    family.hparams_from_dict(hparams), args.loss, args.hfen, args.hfen_norm, args.degrade,
-                   args.gan, args.gan_weight, args.val_jpeg)
+                   args.gan, args.gan_weight, args.val_jpeg, args.rep)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     config = replace(config, run=configure_torch(config.run))
     rng = np.random.default_rng(config.run.seed)
     state = _initial_state(config, rng)
-    carried = start(config.run, state, _read_weights, _adopt_matching)
+    carried = start(config.run, state, partial(_read_weights, config.rep), _adopt_matching)
     sampler = CropSampler(load_images(config.data), config.scale, config.run.crop, config.degrade, rng)
     val_images = _load_validation(config.val, config.scale) if config.val else []
     if val_images:
@@ -123,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _initial_state(config: SRTrainConfig, rng: np.random.Generator) -> TrainingState:
     # torch's stubs of Module.to lack the memory_format keyword it accepts
-    network = config.family.build(config.scale, config.hparams).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    network = reparameterise(config.family.build(config.scale, config.hparams), config.rep)
+    network = network.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     optimiser = torch.optim.Adam(network.parameters(), lr=config.run.lr, betas=(0.9, 0.99))
     state = TrainingState(network, optimiser, numpy_rng=rng)
     if config.gan:
@@ -134,9 +141,10 @@ def _initial_state(config: SRTrainConfig, rng: np.random.Generator) -> TrainingS
     return state
 
 
-def _read_weights(path: Path) -> tuple[nn.Module, Mapping[str, Any]]:
+def _read_weights(rep: RepForm, path: Path) -> tuple[nn.Module, Mapping[str, Any]]:
+    """A written (plain) network in the run's training form: its extra branches at zero."""
     loaded = load_network(path)
-    return loaded.network, loaded.card
+    return reparameterise(loaded.network, rep), loaded.card
 
 
 def _adopt_matching(network: nn.Module, source: nn.Module) -> None:
@@ -249,12 +257,13 @@ def _publish(config: SRTrainConfig, state: TrainingState, val_images: list[np.nd
         "loss": config.loss + (f"+{config.hfen}*hfen" if config.hfen else "") + ("+ragan" if config.gan else ""),
         "degrade": config.degrade,
         "variant": "sharp" if config.gan else "psnr",
+        "reparameterised": config.rep,
         "validation": _validate(config, network, state.step, val_images),
         "train_loss": {name: round(value, 5) for name, value in losses.items()},
         "train_images": len(list_images(config.data)),
     }
     card = training_card(config.run, state.step, state.elapsed, fields, carried)
-    save_network(config.run.out, network, config.family, config.scale, config.hparams, card)
+    save_network(config.run.out, merged(network), config.family, config.scale, config.hparams, card)
 
 
 def main(argv: list[str] | None = None) -> int:
