@@ -10,6 +10,9 @@ CPU time in docs/upscaler.md ("Re-parameterised training").
 Here the extra branches start at zero, so re-parameterising a trained network leaves its output
 unchanged (``--init`` from a shipped model keeps its quality), and the 3x3 branch keeps the plain
 convolution's parameter names (``weight``, ``bias``), so weights move between the two forms by name.
+A resumed run reloads its trained branches from the state file, but its weight average restarts
+from the written (merged) average with zero branches: exact for ``repvgg``, whose merge is linear
+in the branches, close for ``expand``, whose expand-squeeze product is not.
 """
 
 from __future__ import annotations
