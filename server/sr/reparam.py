@@ -18,6 +18,7 @@ in the branches, close for ``expand``, whose expand-squeeze product is not.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Literal, TypeGuard
 
 import torch
@@ -84,30 +85,29 @@ def _is_plain_3x3(module: nn.Module) -> TypeGuard[nn.Conv2d]:
             and module.padding == (1, 1) and module.dilation == (1, 1) and module.groups == 1)
 
 
+def _swap_children(network: nn.Module, swap: Callable[[nn.Module], nn.Module | None]) -> None:
+    """Replace, at any depth, every submodule for which ``swap`` returns a module by that module."""
+    for name, child in list(network.named_children()):
+        replacement = swap(child)
+        if replacement is not None:
+            setattr(network, name, replacement)
+        else:
+            _swap_children(child, swap)
+
+
 def reparameterise(network: nn.Module, form: RepForm) -> nn.Module:
     """``network`` with every plain 3x3 convolution replaced in place by a ``RepConv3x3`` of ``form``
     (the same function: the new branches start at zero); ``off`` returns it untouched."""
-    if form == "off":
-        return network
-    for name, child in list(network.named_children()):
-        if _is_plain_3x3(child):
-            setattr(network, name, RepConv3x3(child, form))
-        else:
-            reparameterise(child, form)
+    if form != "off":
+        _swap_children(network, lambda child: RepConv3x3(child, form) if _is_plain_3x3(child) else None)
     return network
 
 
 def merged(network: nn.Module) -> nn.Module:
-    """A copy of ``network`` with every ``RepConv3x3`` merged into a plain convolution: the
-    inference form, with the plain network's parameter names."""
+    """The inference form of ``network``: a copy with every ``RepConv3x3`` merged into a plain
+    convolution (the plain network's parameter names), or ``network`` itself when it has none."""
+    if not any(isinstance(module, RepConv3x3) for module in network.modules()):
+        return network
     plain = copy.deepcopy(network)
-    _merge_in_place(plain)
+    _swap_children(plain, lambda child: child.merged() if isinstance(child, RepConv3x3) else None)
     return plain
-
-
-def _merge_in_place(network: nn.Module) -> None:
-    for name, child in list(network.named_children()):
-        if isinstance(child, RepConv3x3):
-            setattr(network, name, child.merged())
-        else:
-            _merge_in_place(child)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ from texforge.server.sr.archs.fast import FastSRNet, FastSRParams
 from texforge.server.sr.reparam import RepConv3x3, merged, reparameterise
 from texforge.server.sr.weights import load_network
 
-from .test_train import common_args, folders  # noqa: F401  (the fixture)
+from .test_train import common_args
 
 
 def small_network() -> FastSRNet:
@@ -61,7 +59,7 @@ def test_off_leaves_the_network_alone() -> None:
         RepConv3x3(torch.nn.Conv2d(4, 4, 3, padding=1), "off")
 
 
-def test_rep_run_writes_a_plain_network_and_resumes(folders: tuple[Path, Path], tmp_path: Path) -> None:  # noqa: F811
+def test_rep_run_writes_a_plain_network_and_resumes(folders: tuple[Path, Path], tmp_path: Path) -> None:
     out = tmp_path / "rep.safetensors"
     assert train.run(common_args(folders, out, "--rep", "repvgg", "--ema", "0.5")) == 0
     loaded = load_network(out)
@@ -74,12 +72,11 @@ def test_rep_run_writes_a_plain_network_and_resumes(folders: tuple[Path, Path], 
     assert load_network(out).card["steps"] == 6
 
 
-def test_rep_run_starts_from_a_plain_model(folders: tuple[Path, Path], tmp_path: Path) -> None:  # noqa: F811
+def test_rep_run_starts_from_a_plain_model(folders: tuple[Path, Path], tmp_path: Path) -> None:
     plain = tmp_path / "plain.safetensors"
     assert train.run(common_args(folders, plain)) == 0
     tuned = tmp_path / "tuned.safetensors"
-    args: argparse.Namespace = common_args(folders, tuned, "--rep", "expand", "--init", str(plain), "--lr", "0")
-    args.hparams = json.dumps({"features": 8, "blocks": 1})
-    assert train.run(args) == 0  # learning rate 0: the written network is the initial one, merged
+    # learning rate 0: the written network is the initial one, merged
+    assert train.run(common_args(folders, tuned, "--rep", "expand", "--init", str(plain), "--lr", "0")) == 0
     for key, value in load_network(plain).network.state_dict().items():
         torch.testing.assert_close(load_network(tuned).network.state_dict()[key], value, atol=1e-6, rtol=1e-6)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from texforge.server.contract import JobContext, UpscaleRequest
 from texforge.server.sr import train
@@ -16,24 +15,10 @@ from texforge.server.sr.weights import load_network
 from texforge.server.training import loop
 
 
-def write_images(folder: Path, count: int, rng: np.random.Generator, size: int = 48) -> Path:
-    folder.mkdir()
-    for index in range(count):
-        yy, xx = np.mgrid[:size, :size]
-        stripes = 0.5 + 0.5 * np.sin(xx / (2 + index) + yy / 3)[..., None] * rng.random(3)
-        Image.fromarray((stripes * 255).astype(np.uint8)).save(folder / f"img{index}.png")
-    return folder
-
-
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     train.add_arguments(parser)
     return parser.parse_args(list(argv))
-
-
-@pytest.fixture
-def folders(tmp_path: Path, rng: np.random.Generator) -> tuple[Path, Path]:
-    return write_images(tmp_path / "train", 3, rng), write_images(tmp_path / "val", 1, rng)
 
 
 def common_args(folders: tuple[Path, Path], out: Path, *extra: str) -> argparse.Namespace:
