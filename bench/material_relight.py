@@ -39,6 +39,7 @@ from PIL import Image
 
 from texforge.server.contract import JobContext, MaterialRequest
 from texforge.server.material.closure import exposure_gain
+from texforge.server.material.emboss import SUPERSAMPLE, embossed
 from texforge.server.material.models import HeuristicMaterialModel, NeuralMaterialModel
 from texforge.server.material.pipeline import upsample_maps
 from texforge.server.material.procedural import batch_material_and_kind, printed
@@ -60,6 +61,8 @@ GENERATED_SEED = 2_000_000_101
 """Held out: training draws materials from seeds < 100."""
 PRINTED_SEED = 2_000_000_103
 """Seed of the prints over the generated captures' materials (``--printed``)."""
+EMBOSSED_SEED = 2_000_000_107
+"""Seed of the embossings of the generated captures' materials (``--embossed``)."""
 GRID_OFFSET = 0.4
 """Lateral camera offset of the outer grid positions, in sample widths."""
 GENERATED_FOV = (20.0, 30.0)
@@ -155,15 +158,26 @@ def real_capture(folder: Path, size: int) -> Capture:
     return Capture(photos, meta["camera_pos"], meta["im_size"])
 
 
-def generated_capture(index: int, size: int, metal_share: float, error: CaptureError | None = None,
-                      printed_over: bool = False) -> Capture:
-    """Held-out material ``index`` photographed from a jittered 3 x 3 grid of flash positions,
-    with ``error`` between how the photos were taken and the geometry the capture reports;
-    ``printed_over``: with a fine print (``procedural.printed``) over the material."""
-    g = torch.Generator().manual_seed(GENERATED_SEED + index)
+def generated_material(index: int, size: int, metal_share: float, printed_over: bool = False,
+                       embossed_over: bool = False) -> tuple[SVBRDF, int]:
+    """Held-out material ``index`` as photographed, and how many times the photos' size it is
+    (``embossed_over``: ``emboss.SUPERSAMPLE``, with relief finer than a photo pixel)."""
     material, _ = batch_material_and_kind(GENERATED_SEED, index, size, metal_share)
     if printed_over:
         material = printed(material, torch.Generator().manual_seed(PRINTED_SEED + index))
+    if embossed_over:
+        return embossed(material, torch.Generator().manual_seed(EMBOSSED_SEED + index)), SUPERSAMPLE
+    return material, 1
+
+
+def generated_capture(index: int, size: int, metal_share: float, error: CaptureError | None = None,
+                      printed_over: bool = False, embossed_over: bool = False) -> Capture:
+    """Held-out material ``index`` photographed from a jittered 3 x 3 grid of flash positions,
+    with ``error`` between how the photos were taken and the geometry the capture reports;
+    ``printed_over``: with a fine print (``procedural.printed``) over the material;
+    ``embossed_over``: with relief finer than a pixel, photographed supersampled (``emboss``)."""
+    g = torch.Generator().manual_seed(GENERATED_SEED + index)
+    material, supersample = generated_material(index, size, metal_share, printed_over, embossed_over)
     error_g = torch.Generator().manual_seed(GENERATED_SEED + 7919 * (index + 1))  # the error-free draws stay as they were
     width = CaptureSetup().sample_size
     fov = GENERATED_FOV[0] + (GENERATED_FOV[1] - GENERATED_FOV[0]) * float(torch.rand(1, generator=g))
@@ -184,7 +198,7 @@ def generated_capture(index: int, size: int, metal_share: float, error: CaptureE
     photos = []
     for position in positions:
         camera = torch.tensor(position)
-        radiance = render_point_light(photographed, camera + flash, camera, 1.0, width)
+        radiance = F.avg_pool2d(render_point_light(photographed, camera + flash, camera, 1.0, width), supersample)
         photos.append(expose(radiance, metered_exposure(radiance, MID_GREY), GAMMA, GENERATED_NOISE, g))
     return Capture(photos, reported, width)
 
@@ -237,6 +251,9 @@ def main() -> int:
                              "tilted sample, relit with the nominal geometry (CaptureError)")
     parser.add_argument("--printed", action="store_true",
                         help="with --generated: a fine print (line screens, hatching, foil) over each material")
+    parser.add_argument("--embossed", action="store_true",
+                        help="with --generated: relief finer than a pixel on each material, photographed supersampled "
+                             "(a proxy for embossed papers such as yellow_box's)")
     parser.add_argument("--input", type=int, default=CENTRE_VIEW, help="index of the photo to predict from")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--refine", type=int, default=0)
@@ -255,13 +272,14 @@ def main() -> int:
     if args.data:
         results = score_capture(models, real_capture(args.data, args.size), args, verbose=True)
     else:
-        per_material = [score_capture(models, generated_capture(i, args.size, args.metal_share, error, args.printed),
+        per_material = [score_capture(models, generated_capture(i, args.size, args.metal_share, error, args.printed,
+                                                        args.embossed),
                                       args, verbose=False)
                         for i in range(args.generated)]
         results = {k: float(np.mean([r[k] for r in per_material])) for k in per_material[0]}
         print(f"{args.generated} held-out generated materials, 3 x 3 flash grid, fov {GENERATED_FOV[0]:g}-"
               f"{GENERATED_FOV[1]:g}, {args.size} px, input {args.input}"
-              + (f", {error}" if error else "") + (", printed over" if args.printed else ""))
+              + (f", {error}" if error else "") + (", printed over" if args.printed else "") + (", embossed" if args.embossed else ""))
         for label, value in results.items():
             spread = np.std([r[label] for r in per_material]) / math.sqrt(len(per_material))
             print(f"{label:36s} mean RMSE over 8 novel views: {value:.4f}  (+- {spread:.4f} s.e. over materials)")

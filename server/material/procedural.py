@@ -453,12 +453,18 @@ def render_capture(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSetup,
                    jitter: CaptureJitter | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Flash and guide photos ``(B, 3, H, W)`` in [0, 1] of a batch of materials."""
     flash, guide, _ = render_capture_with_fov(svbrdf, g, setup, jitter)
+    assert guide is not None  # asked for by default
     return flash, guide
 
 
 def render_capture_with_fov(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSetup,
-                            jitter: CaptureJitter | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``render_capture``'s photos and each one's horizontal field of view ``(B,)`` in degrees."""
+                            jitter: CaptureJitter | None = None, supersample: int = 1,
+                            guide: bool = True) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """``render_capture``'s photos and each one's horizontal field of view ``(B,)`` in degrees.
+
+    ``supersample`` > 1: ``svbrdf`` is that many times the photos' size, and each photo pixel
+    averages the linear radiance of its facets before exposure, as a sensor does. ``guide`` False:
+    no guide photo (None; its draws come last, so the flash photos are the same)."""
     jitter = jitter or CaptureJitter()
     b = svbrdf.shape[0]
     if jitter.roughness_curve != (1.0, 1.0):
@@ -471,15 +477,22 @@ def render_capture_with_fov(svbrdf: SVBRDF, g: torch.Generator, setup: CaptureSe
     # keep the irradiance at the centre comparable across distances, as a phone's auto-exposure would
     intensity = setup.light_intensity * (distance / setup.camera_distance) ** 2
     white = 1 + (torch.rand(b, 3, generator=g) * 2 - 1) * jitter.white_balance
-    flash = render_point_light(svbrdf, light, camera, intensity[:, None] * white, setup.sample_size)
+    flash = _pooled(render_point_light(svbrdf, light, camera, intensity[:, None] * white, setup.sample_size),
+                    supersample)
     exposure = torch.empty(b).uniform_(*jitter.exposure, generator=g)
     noise = torch.empty(b).uniform_(*jitter.noise, generator=g)
     gamma = _photo_gamma(jitter, g)
     if jitter.auto_exposure_share > 0:  # drawn only when asked for, so older runs keep their stream
         exposure = _auto_exposed(flash, exposure, jitter.auto_exposure_share, g)
     flash_photo = expose(flash, exposure, gamma, noise, g)
-    guide_photo = expose(_guide_radiance(svbrdf, g), exposure, gamma, noise, g)
+    if not guide:
+        return flash_photo, None, fov
+    guide_photo = expose(_pooled(_guide_radiance(svbrdf, g), supersample), exposure, gamma, noise, g)
     return flash_photo, guide_photo, fov
+
+
+def _pooled(radiance: torch.Tensor, factor: int) -> torch.Tensor:
+    return F.avg_pool2d(radiance, factor) if factor > 1 else radiance
 
 
 def _auto_exposed(flash: torch.Tensor, exposure: torch.Tensor, share: float, g: torch.Generator) -> torch.Tensor:

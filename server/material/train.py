@@ -26,6 +26,7 @@ from ..training.config import RunConfig, add_run_arguments
 from ..training.loop import configure_torch, run_loop, start
 from ..training.precision import forward_fp32
 from ..training.state import TrainingState
+from .emboss import SUPERSAMPLE, embossed, working_size_maps
 from .exemplars import decode_strip_maps, encode_strip_maps, load_exemplar, random_exemplar_crop, read_strip
 from .losses import MAP_LOSSES, map_losses, random_lighting, rendering_loss
 from .network import MaterialNet, NetworkConfig, half_fov_tangent, load_grown_state
@@ -72,6 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--print-share", type=float, default=0.0,
                         help="share of batch items that get a fine print (procedural.printed: line screens, "
                              "hatching, foil) over their albedo")
+    parser.add_argument("--emboss-share", type=float, default=0.0,
+                        help="share of batches embossed with relief finer than a pixel and photographed "
+                             f"supersampled ({SUPERSAMPLE}x{SUPERSAMPLE} facets a pixel; emboss.py), their roughness "
+                             "labels widened by the facets' slopes (Toksvig)")
     parser.add_argument("--val", type=Path, default=None, help="folder of Deschaintre sample_*.png strips")
     parser.add_argument("--render-weight", type=float, default=1.0, help="weight of the rendering loss")
     parser.add_argument("--renders", type=int, default=4, help="random renders per step in the rendering loss")
@@ -121,6 +126,8 @@ class MaterialTrainConfig:
     """Share of batch items that are nearly uniform surfaces."""
     print_share: float
     """Share of batch items with a fine print over their albedo."""
+    emboss_share: float
+    """Share of batches with relief finer than a pixel, photographed supersampled."""
     val: Path | None
     """Folder of Deschaintre strips to validate on (1-shot only)."""
     render_weight: float
@@ -140,11 +147,11 @@ class MaterialTrainConfig:
                                 view_input=int(args.view_input))
         if args.view_lr_scale <= 0:
             raise ValueError(f"--view-lr-scale must be positive, got {args.view_lr_scale:g}")
-        for option in ("plain_share", "print_share"):
+        for option in ("plain_share", "print_share", "emboss_share"):
             if not 0.0 <= getattr(args, option) <= 1.0:
                 raise ValueError(f"--{option.replace('_', '-')} must lie in [0, 1], got {getattr(args, option):g}")
         return cls(RunConfig.from_namespace(args), args.shots, network, args.map_loss, tuple(args.exemplars),
-                   args.exemplar_fraction, args.metal_share, args.plain_share, args.print_share, args.val,
+                   args.exemplar_fraction, args.metal_share, args.plain_share, args.print_share, args.emboss_share, args.val,
                    args.render_weight, args.renders, capture_jitter(args), args.view_lr_scale, args.device)
 
 
@@ -171,9 +178,18 @@ def training_batch(config: MaterialTrainConfig, step: int, setup: CaptureSetup,
         maps = _with_plain_items(config, seed, maps)
     if config.print_share > 0:
         maps = _with_printed_items(config, seed, maps)
-    flash, guide, fov = render_capture_with_fov(maps, g, setup, config.jitter)
-    photos = flash if config.shots == 1 else torch.cat([flash, guide], dim=1)
+    photographed, supersample = maps, 1
+    if config.emboss_share > 0 and _drawn(config.emboss_share, torch.Generator().manual_seed(seed * 41 + 23)):
+        photographed, supersample = embossed(maps, torch.Generator().manual_seed(seed * 43 + 29)), SUPERSAMPLE
+        maps = working_size_maps(photographed, supersample)
+    flash, guide, fov = render_capture_with_fov(photographed, g, setup, config.jitter, supersample,
+                                                guide=config.shots == 2)
+    photos = flash if guide is None else torch.cat([flash, guide], dim=1)
     return TrainingBatch(photos, maps, told_tangents(fov, photos, torch.Generator().manual_seed(seed * 13 + 5)))
+
+
+def _drawn(share: float, g: torch.Generator) -> bool:
+    return float(torch.rand((), generator=g)) < share
 
 
 def told_tangents(fov_degrees: torch.Tensor, photos: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -384,6 +400,9 @@ def _data_description(config: MaterialTrainConfig) -> str:
         data += f", {config.plain_share:.0%} plain surfaces"
     if config.print_share:
         data += f", {config.print_share:.0%} printed over (line screens, hatching, foil)"
+    if config.emboss_share:
+        data += (f", {config.emboss_share:.0%} of batches embossed finer than a pixel and photographed "
+                 f"supersampled ({SUPERSAMPLE}x{SUPERSAMPLE}), Toksvig roughness labels")
     data += (f"; photos at fov {jitter.fov_degrees[0]:g}-{jitter.fov_degrees[1]:g} degrees, "
              f"exposure {jitter.exposure[0]:g}-{jitter.exposure[1]:g}, "
              f"roughness curve r^p with p {jitter.roughness_curve[0]:g}-{jitter.roughness_curve[1]:g}"

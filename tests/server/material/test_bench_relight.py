@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from texforge.server.material.emboss import TOKSVIG_GAIN, working_size_maps
+
 from .bench_run import BENCH_DIR, bench_result
 
 BENCH = BENCH_DIR / "material_relight.py"
@@ -93,3 +95,27 @@ def test_generated_capture_can_carry_a_print_that_changes_its_photos_not_its_geo
     plain, printed = bench.generated_capture(0, 64, 0.3), bench.generated_capture(0, 64, 0.3, printed_over=True)
     assert plain.positions == printed.positions
     assert not np.array_equal(plain.photos[4].numpy(), printed.photos[4].numpy())
+
+
+def test_an_embossed_capture_is_photographed_supersampled_and_its_widened_labels_relight_it_best() -> None:
+    bench = _relight_bench()
+    plain, embossed = bench.generated_capture(1, 64, 1.0), bench.generated_capture(1, 64, 1.0, embossed_over=True)
+    assert plain.positions == embossed.positions
+    assert embossed.photos[4].shape == plain.photos[4].shape
+    assert not np.array_equal(plain.photos[4].numpy(), embossed.photos[4].numpy())
+    fine, supersample = bench.generated_material(1, 64, 1.0, embossed_over=True)
+    assert supersample == 4 and fine.normal.shape[-1] == 256
+
+    def relit(gain: float) -> float:
+        labels = working_size_maps(fine, supersample, gain)
+        return float(np.mean([bench.relight_error(labels, photo, position, position, embossed.sample_size)
+                              for photo, position in zip(embossed.photos, embossed.positions, strict=True)]))
+
+    assert relit(TOKSVIG_GAIN) < relit(0.0)
+
+
+def test_emboss_bench_scores_each_gain_and_the_models_reading() -> None:
+    fields = bench_result("material_emboss.py", "--count", "1", "--size", "64", "--gains", "0", "2", "--threads", "1")
+    assert float(fields["best_gain"]) in (0.0, 2.0)
+    for name in ("relight_gain0", "relight_gain2", "read_roughness", "label_roughness_best"):
+        assert 0.0 < float(fields[name]) < 1.0

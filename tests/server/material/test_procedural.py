@@ -15,6 +15,7 @@ from texforge.server.material.procedural import (
     make_structure,
     printed,
     render_capture,
+    render_capture_with_fov,
 )
 from texforge.server.material.render import SVBRDF, CaptureSetup
 
@@ -158,3 +159,11 @@ def test_a_print_is_fine_reproducible_and_changes_what_the_surface_looks_like_no
     for item, is_foil in zip(prints, foil, strict=True):
         if not is_foil:
             assert torch.equal(item.roughness, base.roughness)
+
+
+def test_a_capture_without_its_guide_has_the_same_flash_photos() -> None:
+    maps = generate_batch(2, 32, 3)
+    flash, guide, fov = render_capture_with_fov(maps, torch.Generator().manual_seed(5), CaptureSetup())
+    alone, none, fov_alone = render_capture_with_fov(maps, torch.Generator().manual_seed(5), CaptureSetup(), guide=False)
+    assert guide is not None and none is None
+    assert torch.equal(flash, alone) and torch.equal(fov, fov_alone)

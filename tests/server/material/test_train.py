@@ -208,6 +208,23 @@ def test_print_share_prints_over_some_items_and_leaves_the_others_alone(tmp_path
         train.MaterialTrainConfig.from_namespace(_args(tmp_path / "a.safetensors", 1, 1, False, "--print-share", "-1"))
 
 
+def test_emboss_share_photographs_some_batches_supersampled_with_widened_roughness_labels(tmp_path: Path) -> None:
+    setup = train.CaptureSetup()
+    none = train.MaterialTrainConfig.from_namespace(_args(tmp_path / "a.safetensors", 1, 1, False))
+    every = train.MaterialTrainConfig.from_namespace(
+        _args(tmp_path / "a.safetensors", 1, 1, False, "--emboss-share", "1"))
+    plain, embossed = train.training_batch(none, 3, setup), train.training_batch(every, 3, setup)
+    assert embossed.photos.shape == plain.photos.shape
+    assert torch.allclose(embossed.maps.diffuse, plain.maps.diffuse, atol=1e-6)  # embossing is relief only
+    assert bool((embossed.maps.roughness >= plain.maps.roughness - 1e-6).all())
+    assert float((embossed.maps.roughness - plain.maps.roughness).mean()) > 0.005
+    assert not torch.equal(embossed.photos, plain.photos)
+    assert "embossed finer than a pixel" in train._data_description(every)
+    assert "embossed" not in train._data_description(none)
+    with pytest.raises(ValueError, match="--emboss-share"):
+        train.MaterialTrainConfig.from_namespace(_args(tmp_path / "a.safetensors", 1, 1, False, "--emboss-share", "2"))
+
+
 def test_view_input_grows_from_a_net_without_it_and_trains_at_its_own_rate(tmp_path: Path) -> None:
     plain, grown = tmp_path / "plain.safetensors", tmp_path / "grown.safetensors"
     assert train.run(_args(plain, 1, 1, False, "--photo-skip")) == 0
