@@ -151,8 +151,9 @@ class MaterialTrainConfig:
             if not 0.0 <= getattr(args, option) <= 1.0:
                 raise ValueError(f"--{option.replace('_', '-')} must lie in [0, 1], got {getattr(args, option):g}")
         return cls(RunConfig.from_namespace(args), args.shots, network, args.map_loss, tuple(args.exemplars),
-                   args.exemplar_fraction, args.metal_share, args.plain_share, args.print_share, args.emboss_share, args.val,
-                   args.render_weight, args.renders, capture_jitter(args), args.view_lr_scale, args.device)
+                   args.exemplar_fraction, args.metal_share, args.plain_share, args.print_share,
+                   args.emboss_share, args.val, args.render_weight, args.renders, capture_jitter(args),
+                   args.view_lr_scale, args.device)
 
 
 class TrainingBatch(NamedTuple):
@@ -260,7 +261,7 @@ def _with_items_replaced(maps: SVBRDF, share: float, g: torch.Generator,
     """
     stacked = maps.stacked().clone()
     for index in range(stacked.shape[0]):
-        if float(torch.rand((), generator=g)) < share:
+        if _drawn(share, g):
             stacked[index:index + 1] = replacement(SVBRDF.from_stacked(stacked[index:index + 1])).stacked()
     return SVBRDF.from_stacked(stacked)
 
