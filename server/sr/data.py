@@ -64,6 +64,21 @@ def dihedral(image: np.ndarray, transform: int) -> np.ndarray:
     return image[:, ::-1] if transform >= 4 else image
 
 
+def reduced(image: np.ndarray, factor: float) -> np.ndarray:
+    """An H x W x 3 uint8 image antialiased-bicubic reduced by ``factor`` (< 1) on each side."""
+    height, width = image.shape[:2]
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BICUBIC))
+
+
+def with_reductions(images: Sequence[np.ndarray], factors: Sequence[float]) -> list[np.ndarray]:
+    """``images`` followed by each one reduced by every factor of ``factors`` in (0, 1) (scale augmentation).
+
+    Reduced copies of a photo show its structure at other distances: more HR content for a training
+    set that a network has stopped learning from, as FSRCNN and LapSRN augmented theirs."""
+    return [*images, *(reduced(image, factor) for factor in factors for image in images)]
+
+
 class CropSampler:
     """Draws batches of aligned (LR, HR) crops, sampling images in proportion to their area."""
 

@@ -30,7 +30,7 @@ from ..training.loop import configure_torch, run_loop, start
 from ..training.precision import forward_fp32
 from ..training.state import TrainingState
 from .archs import ArchFamily, get_family
-from .data import DEGRADATIONS, CropSampler, list_images, load_images, load_rgb
+from .data import DEGRADATIONS, CropSampler, list_images, load_images, load_rgb, with_reductions
 from .degrade import jpeg_roundtrip
 from .discriminator import Discriminator
 from .losses import hfen, pixel_loss, relativistic_discriminator_loss, relativistic_generator_loss
@@ -58,6 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hfen-norm", choices=("l1", "l2"), default="l1", help="norm of the HFEN loss")
     parser.add_argument("--degrade", choices=DEGRADATIONS, default="bicubic",
                         help="how LR crops are made from HR ones")
+    parser.add_argument("--scale-aug", type=float, nargs="+", default=[], metavar="F",
+                        help="also train on every image reduced by each factor F in (0, 1), e.g. 0.8 0.6 "
+                             "(scale augmentation)")
     parser.add_argument("--val-jpeg", type=int, default=0, metavar="Q",
                         help="validate on LR images saved as JPEG quality Q (0: clean bicubic LR)")
     parser.add_argument("--gan", action="store_true",
@@ -91,12 +94,16 @@ class SRTrainConfig:
     """Validation LR images go through JPEG at this quality first (0: clean)."""
     rep: RepForm = "off"
     """Training form of the 3x3 convolutions (``reparam.py``); the written network is always plain."""
+    scale_aug: tuple[float, ...] = ()
+    """Reduction factors of the extra copies of every training image."""
 
     def __post_init__(self) -> None:
         if self.gan and self.run.init is None:
             raise ValueError("--gan needs --init PSNR_MODEL")
         if not 0 <= self.val_jpeg <= 100:
             raise ValueError(f"--val-jpeg must be a JPEG quality 1..100 (0: off), got {self.val_jpeg}")
+        if not all(0 < factor < 1 for factor in self.scale_aug):
+            raise ValueError(f"--scale-aug factors must lie in (0, 1), got {' '.join(map(str, self.scale_aug))}")
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace) -> SRTrainConfig:
@@ -107,7 +114,7 @@ class SRTrainConfig:
             raise ValueError(f"--hparams must be a JSON object, got {args.hparams!r}")
         return cls(RunConfig.from_namespace(args), tuple(args.data), args.val, args.scale, family,
                    family.hparams_from_dict(hparams), args.loss, args.hfen, args.hfen_norm, args.degrade,
-                   args.gan, args.gan_weight, args.val_jpeg, args.rep)
+                   args.gan, args.gan_weight, args.val_jpeg, args.rep, tuple(args.scale_aug))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(config.run.seed)
     state = _initial_state(config, rng)
     carried = start(config.run, state, partial(_read_weights, config.rep), _adopt_matching)
-    sampler = CropSampler(load_images(config.data), config.scale, config.run.crop, config.degrade, rng)
+    images = with_reductions(load_images(config.data), config.scale_aug)
+    sampler = CropSampler(images, config.scale, config.run.crop, config.degrade, rng)
     val_images = _load_validation(config.val, config.scale) if config.val else []
     if val_images:
         logger.info("validation bicubic: %s", _format_scores(_bicubic_scores(config, val_images)))
@@ -256,6 +264,7 @@ def _publish(config: SRTrainConfig, state: TrainingState, val_images: list[np.nd
         "val": config.val,
         "loss": config.loss + (f"+{config.hfen}*hfen" if config.hfen else "") + ("+ragan" if config.gan else ""),
         "degrade": config.degrade,
+        "scale_augmentation": list(config.scale_aug),
         "variant": "sharp" if config.gan else "psnr",
         "reparameterised": config.rep,
         "validation": _validate(config, network, state.step, val_images),

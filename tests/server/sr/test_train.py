@@ -9,7 +9,7 @@ import pytest
 
 from texforge.server.contract import JobContext, UpscaleRequest
 from texforge.server.sr import train
-from texforge.server.sr.data import CropSampler, dihedral
+from texforge.server.sr.data import CropSampler, dihedral, with_reductions
 from texforge.server.sr.upscaler import NeuralUpscaler
 from texforge.server.sr.weights import load_network
 from texforge.server.training import loop
@@ -86,3 +86,19 @@ def test_crops_are_aligned_and_augmented(rng: np.random.Generator) -> None:
     assert lr.shape == (5, 3, 6, 6) and hr.shape == (5, 3, 24, 24)
     assert lr.min() >= 0 and hr.max() <= 1
     assert len({dihedral(image, t).tobytes() for t in range(8)}) == 8
+
+
+def test_scale_augmentation_adds_reduced_copies_that_are_trained_on(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[::2] = 255  # a one-pixel grating: its reduced copies are a different texture, not a crop of it
+    extended = with_reductions([image], (0.8, 0.5))
+    assert [i.shape[:2] for i in extended] == [(40, 60), (32, 48), (20, 30)]
+    assert 0 < extended[2].mean() < 255 and extended[2].std() < image.std()
+    sampler = CropSampler(extended, scale=2, lr_crop=12, degrade="bicubic", rng=np.random.default_rng(0))
+    assert len(sampler.pairs) == 2  # the 20 px copy is smaller than a 24 px HR crop
+    out = tmp_path / "aug.safetensors"
+    assert train.run(common_args(folders, out, "--scale-aug", "0.9", "--threads", "1")) == 0
+    assert load_network(out).card["scale_augmentation"] == [0.9]
+    for bad in ("1", "0", "-0.5"):
+        with pytest.raises(ValueError, match="--scale-aug"):
+            train.SRTrainConfig.from_namespace(common_args(folders, out, "--scale-aug", bad))
