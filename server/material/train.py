@@ -287,8 +287,9 @@ def validate_generated(net: MaterialNet, shots: int, setup: CaptureSetup, count:
     ``fov_input`` or ``view_input`` network is told every photo's field of view)."""
     net.eval()
     maps = generate_batch(count, size, VALIDATION_SEED)
-    flash, guide, fov = render_capture_with_fov(maps, torch.Generator().manual_seed(VALIDATION_SEED), setup)
-    photos = flash if shots == 1 else torch.cat([flash, guide], dim=1)
+    flash, guide, fov = render_capture_with_fov(maps, torch.Generator().manual_seed(VALIDATION_SEED), setup,
+                                                guide=shots == 2)
+    photos = flash if guide is None else torch.cat([flash, guide], dim=1)
     predicted = net(photos, batch_tangents(fov, photos))
     net.train()
     return map_rmse(predicted, maps, setup)
