@@ -19,9 +19,9 @@ import statistics
 import torch
 from material_relight import (
     CENTRE_VIEW,
-    generated_capture,
     generated_material,
     novel_view_errors,
+    photographed_capture,
     predict,
 )
 
@@ -48,10 +48,10 @@ def main() -> int:
     label_roughness = {gain: [] for gain in args.gains}
     read_roughness = []
     for index in range(args.count):
-        capture = generated_capture(index, args.size, args.metal_share, embossed_over=True)
-        fine, _ = generated_material(index, args.size, args.metal_share, embossed_over=True)
+        fine, supersample = generated_material(index, args.size, args.metal_share, embossed_over=True)
+        capture = photographed_capture(index, fine, supersample)
         for gain in args.gains:
-            labels = working_size_maps(fine, SUPERSAMPLE, gain)
+            labels = working_size_maps(fine, supersample, gain)
             relight[gain].append(statistics.mean(novel_view_errors(labels, capture, NO_VIEW)))
             label_roughness[gain].append(float(labels.roughness.mean()))
         read_roughness.append(float(predict(model, capture.photos[CENTRE_VIEW], 0).roughness.mean()))

@@ -176,8 +176,14 @@ def generated_capture(index: int, size: int, metal_share: float, error: CaptureE
     with ``error`` between how the photos were taken and the geometry the capture reports;
     ``printed_over``: with a fine print (``procedural.printed``) over the material;
     ``embossed_over``: with relief finer than a pixel, photographed supersampled (``emboss``)."""
-    g = torch.Generator().manual_seed(GENERATED_SEED + index)
     material, supersample = generated_material(index, size, metal_share, printed_over, embossed_over)
+    return photographed_capture(index, material, supersample, error)
+
+
+def photographed_capture(index: int, material: SVBRDF, supersample: int = 1,
+                         error: CaptureError | None = None) -> Capture:
+    """``generated_capture``'s photos of ``material`` (``supersample`` x the photos' size), already generated."""
+    g = torch.Generator().manual_seed(GENERATED_SEED + index)
     error_g = torch.Generator().manual_seed(GENERATED_SEED + 7919 * (index + 1))  # the error-free draws stay as they were
     width = CaptureSetup().sample_size
     fov = GENERATED_FOV[0] + (GENERATED_FOV[1] - GENERATED_FOV[0]) * float(torch.rand(1, generator=g))

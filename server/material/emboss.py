@@ -21,7 +21,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .procedural import fbm, pattern_coordinates
+from .procedural import in_patches, line_screen
 from .render import SVBRDF
 
 SUPERSAMPLE = 4
@@ -59,19 +59,12 @@ def upsampled(maps: SVBRDF, factor: int) -> SVBRDF:
 def emboss_slopes(size: int, supersample: int, g: torch.Generator) -> torch.Tensor:
     """Slopes ``(1, 2, size, size)`` of one random embossing drawn at ``size`` = ``supersample`` x the working
     size: a line screen, cross-hatch or wavy engraving of raised lines, all over or in places."""
-    def lines() -> torch.Tensor:
-        coords = pattern_coordinates(size, g, 1.0)
-        low, high = (math.log(p * supersample) for p in EMBOSS_PERIOD_PX)
-        period = math.exp(low + (high - low) * float(torch.rand((), generator=g))) / size
-        wander = float(torch.rand((), generator=g)) ** 2 * 8.0
-        phase = coords[0] / period + wander * (fbm(pattern_coordinates(size, g, 1.0), g, 2, 3) - 0.5)
-        return 0.5 + 0.5 * torch.cos(2 * math.pi * phase)
-
-    height = lines()
+    period_px = (EMBOSS_PERIOD_PX[0] * supersample, EMBOSS_PERIOD_PX[1] * supersample)
+    height = line_screen(size, g, period_px)
     if float(torch.rand((), generator=g)) < 0.5:  # cross-hatched
-        height = torch.maximum(height, lines())
+        height = torch.maximum(height, line_screen(size, g, period_px))
     if float(torch.rand((), generator=g)) < 0.4:  # embossed in places only
-        height = height * torch.sigmoid((fbm(pattern_coordinates(size, g, 1.0), g, 3, 3) - 0.5) * 12)
+        height = height * in_patches(size, g)
     dx = (torch.roll(height, -1, dims=1) - torch.roll(height, 1, dims=1)) * 0.5
     dy = (torch.roll(height, 1, dims=0) - torch.roll(height, -1, dims=0)) * 0.5
     slopes = torch.stack([dx, dy])[None]

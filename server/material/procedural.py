@@ -305,6 +305,22 @@ PRINT_PERIOD_PX = (2.5, 8.0)
 """Range (log-uniform) of a print's line period in pixels of the material."""
 
 
+def line_screen(size: int, g: torch.Generator, period_px: tuple[float, float]) -> torch.Tensor:
+    """Parallel lines ``(H, W)`` in [0, 1], a cosine across them, at a random angle and drifting in
+    random waves, their period drawn log-uniformly from ``period_px`` pixels: the line screens,
+    hatching and engraving of prints (``printed``) and embossings (``emboss.py``)."""
+    coords = pattern_coordinates(size, g, 1.0)
+    period = math.exp(_uniform(g, *(math.log(p) for p in period_px))) / size
+    wander = _uniform(g, 0.0, 1.0) ** 2 * 8.0  # how many periods the lines drift across the image
+    phase = coords[0] / period + wander * (fbm(pattern_coordinates(size, g, 1.0), g, 2, 3) - 0.5)
+    return 0.5 + 0.5 * torch.cos(2 * math.pi * phase)
+
+
+def in_patches(size: int, g: torch.Generator) -> torch.Tensor:
+    """A soft mask ``(H, W)`` in [0, 1] over random patches of about half the image."""
+    return torch.sigmoid((fbm(pattern_coordinates(size, g, 1.0), g, 3, 3) - 0.5) * 12)
+
+
 def printed(material: SVBRDF, g: torch.Generator) -> SVBRDF:
     """``material`` (batch of 1) with a fine print on it: a line screen, cross-hatching or wavy
     engraving-like lines of ink every 2.5-8 px, in places or all over; coloured ink in the albedo, or
@@ -318,18 +334,14 @@ def printed(material: SVBRDF, g: torch.Generator) -> SVBRDF:
     size = material.diffuse.shape[-1]
 
     def screen() -> torch.Tensor:
-        coords = pattern_coordinates(size, g, 1.0)
-        period = math.exp(_uniform(g, *(math.log(p) for p in PRINT_PERIOD_PX))) / size
-        wander = _uniform(g, 0.0, 1.0) ** 2 * 8.0  # how many periods the lines drift across the image
-        phase = coords[0] / period + wander * (fbm(pattern_coordinates(size, g, 1.0), g, 2, 3) - 0.5)
-        lines = 0.5 + 0.5 * torch.cos(2 * math.pi * phase)
+        lines = line_screen(size, g, PRINT_PERIOD_PX)
         return torch.sigmoid((lines - _uniform(g, 0.3, 0.7)) * _uniform(g, 8.0, 30.0))
 
     ink = screen()
     if _uniform(g, 0, 1) < 0.4:  # cross-hatched
         ink = torch.maximum(ink, screen())
     if _uniform(g, 0, 1) < 0.5:  # printed in places only
-        ink = ink * torch.sigmoid((fbm(pattern_coordinates(size, g, 1.0), g, 3, 3) - 0.5) * 12)
+        ink = ink * in_patches(size, g)
     ink = ink[None, None]
     if _uniform(g, 0, 1) < 0.3:  # metallic foil
         f0 = _metal_f0(g)[None, :, None, None]
