@@ -127,17 +127,24 @@ def uniform_surface(size: int, setup: CaptureSetup, fov_degrees: float) -> tuple
     return photo_uint8(photo), maps
 
 
+UNIFORM_FOVS = (45.0, 60.0, 75.0)
+"""Fields of view the uniform surface is photographed at (a phone's main lens is about 60-70)."""
+
+
 def uniform_scores(model, setup: CaptureSetup, size: int = 256) -> dict[str, float]:  # noqa: ANN001
     """Radial albedo profile (centre ring over the whole mean; 1.0 is de-lit) and chroma error of
-    the uniform surface, the worst over a 45, 60 and 75 degree field of view (1-shot models only)."""
+    the uniform surface, the worst over ``UNIFORM_FOVS`` (1-shot models only), and the centre at
+    each field of view (``uniform_centre_45``...): a network that guesses an untold lens can leave
+    a dip at one and a hotspot at another, which the worst alone does not show."""
     if "guide" in model.descriptor.inputs:
         return {}
     out = {"uniform_centre": 1.0, "uniform_edge": 1.0, "uniform_chroma": 0.0}
-    for fov in (45.0, 60.0, 75.0):
+    for fov in UNIFORM_FOVS:
         photo, truth = uniform_surface(size, setup, fov)
         albedo = torch.from_numpy(model.estimate(MaterialRequest.of(photo), JobContext())["albedo"]).permute(2, 0, 1)[None]
         albedo = srgb_to_linear(albedo)
         profile = radial_profile(albedo)
+        out[f"uniform_centre_{fov:.0f}"] = profile[0]
         if abs(profile[0] - 1) > abs(out["uniform_centre"] - 1):
             out["uniform_centre"] = profile[0]
         if abs(profile[-1] - 1) > abs(out["uniform_edge"] - 1):
@@ -163,7 +170,7 @@ def print_kind_table(rows: dict[str, dict[str, float]]) -> None:
     print(f"{'split by kind':28s}" + "".join(f"{c:>20s}" for c in columns))
     for name, row in rows.items():
         print(f"{name:28s}" + "".join(f"{row[c]:20.4f}" for c in columns))
-    uniform = ("uniform_centre", "uniform_edge", "uniform_chroma")
+    uniform = ("uniform_centre", "uniform_edge", "uniform_chroma", *(f"uniform_centre_{f:.0f}" for f in UNIFORM_FOVS))
     print(f"{'uniform beige surface':28s}" + "".join(f"{c:>20s}" for c in uniform))
     for name, row in rows.items():
         if "uniform_centre" in row:
