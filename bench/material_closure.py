@@ -92,7 +92,7 @@ def main() -> int:
 def print_result(rows: dict[str, dict[str, float]], reported: tuple[str, ...]) -> None:
     """The ``RESULT`` line of a settings bench: the first setting is the base, the best relights best."""
     base = next(iter(rows))
-    fields = " ".join(f"{text}.{c}={row[c]:.4f}" for text, row in rows.items() for c in reported)
+    fields = " ".join(f"{text}.{c}={row[c]:.5f}" for text, row in rows.items() for c in reported)
     best = min(rows, key=lambda text: rows[text]["relight"])
     print(f"RESULT base={base} best_relight={best} relight_ratio={rows[best]['relight'] / rows[base]['relight']:.3f} "
           f"{fields}")

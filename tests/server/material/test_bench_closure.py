@@ -13,5 +13,5 @@ def test_closure_bench_scores_every_setting() -> None:
     for setting in ("0/0", "1/8"):
         for column in ("relight", "albedo", "render"):
             assert 0.0 < float(fields[f"{setting}.{column}"]) < 1.0
-    # the closure changes the albedo, nothing else
+    # the closure changes the albedo, nothing else (5 decimals: on 2 small materials it moves the RMSE by ~1e-5)
     assert fields["0/0.albedo"] != fields["1/8.albedo"]
