@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from material_generated import held_out_samples, uniform_scores
-from material_quality import evaluate
+from material_quality import evaluate, result_fields
 from material_relight import CENTRE_VIEW, generated_capture, known_fov_of, novel_view_errors, predict
 
 from texforge.server.material.closure import ShadingClosure
@@ -92,7 +92,7 @@ def main() -> int:
 def print_result(rows: dict[str, dict[str, float]], reported: tuple[str, ...]) -> None:
     """The ``RESULT`` line of a settings bench: the first setting is the base, the best relights best."""
     base = next(iter(rows))
-    fields = " ".join(f"{text}.{c}={row[c]:.5f}" for text, row in rows.items() for c in reported)
+    fields = result_fields(rows, reported)
     best = min(rows, key=lambda text: rows[text]["relight"])
     print(f"RESULT base={base} best_relight={best} relight_ratio={rows[best]['relight'] / rows[base]['relight']:.3f} "
           f"{fields}")

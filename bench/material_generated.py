@@ -16,6 +16,7 @@ included: those maps are training data. 2-shot models get the same synthetic gui
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -138,19 +139,23 @@ def uniform_scores(model, setup: CaptureSetup, size: int = 256) -> dict[str, flo
     a dip at one and a hotspot at another, which the worst alone does not show."""
     if "guide" in model.descriptor.inputs:
         return {}
-    out = {"uniform_centre": 1.0, "uniform_edge": 1.0, "uniform_chroma": 0.0}
+    centres: dict[str, float] = {}
+    edges: list[float] = []
+    chromas: list[float] = []
     for fov in UNIFORM_FOVS:
         photo, truth = uniform_surface(size, setup, fov)
         albedo = torch.from_numpy(model.estimate(MaterialRequest.of(photo), JobContext())["albedo"]).permute(2, 0, 1)[None]
         albedo = srgb_to_linear(albedo)
         profile = radial_profile(albedo)
-        out[f"uniform_centre_{fov:.0f}"] = profile[0]
-        if abs(profile[0] - 1) > abs(out["uniform_centre"] - 1):
-            out["uniform_centre"] = profile[0]
-        if abs(profile[-1] - 1) > abs(out["uniform_edge"] - 1):
-            out["uniform_edge"] = profile[-1]
-        out["uniform_chroma"] = max(out["uniform_chroma"], float((chroma(albedo) - chroma(truth.diffuse)).norm()))
-    return out
+        centres[f"uniform_centre_{fov:.0f}"] = profile[0]
+        edges.append(profile[-1])
+        chromas.append(float((chroma(albedo) - chroma(truth.diffuse)).norm()))
+    return {"uniform_centre": _farthest_from_one(centres.values()), "uniform_edge": _farthest_from_one(edges),
+            "uniform_chroma": max(chromas), **centres}
+
+
+def _farthest_from_one(values: Iterable[float]) -> float:
+    return max(values, key=lambda v: abs(v - 1))
 
 
 def kind_scores(items: list[dict[str, float]], metals: list[bool]) -> dict[str, float]:

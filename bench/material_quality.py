@@ -171,13 +171,19 @@ def main() -> int:
 
 
 def print_scores(title: str, rows: dict[str, dict[str, float]], result_prefix: str) -> None:
-    """The side-by-side table and the ``RESULT`` line, to 5 decimals (models can differ by less than 1e-4)."""
+    """The side-by-side table and the ``RESULT`` line."""
     print(f"{title}; RMSE of maps in the strips' encoding (linear albedo, specular) and of a novel-light render")
     print(f"{'model':28s}" + "".join(f"{name:>11s}" for name in (*MAPS, "render")))
     for name, row in rows.items():
         print(f"{name:28s}" + "".join(f"{row[k]:11.5f}" for k in (*MAPS, "render")))
-    fields = " ".join(f"{name.replace('+', '_')}.{k}={v:.5f}" for name, row in rows.items() for k, v in row.items())
-    print(f"RESULT {result_prefix} {fields}")
+    print(f"RESULT {result_prefix} {result_fields(rows)}")
+
+
+def result_fields(rows: dict[str, dict[str, float]], columns: tuple[str, ...] | None = None) -> str:
+    """``ROW.COLUMN=VALUE`` fields of a material bench's ``RESULT`` line (every column unless ``columns``
+    names some), to 5 decimals: models and settings can differ by less than 1e-4."""
+    return " ".join(f"{name.replace('+', '_')}.{k}={row[k]:.5f}" for name, row in rows.items()
+                    for k in (columns or tuple(row)))
 
 
 if __name__ == "__main__":
