@@ -12,7 +12,7 @@ import numpy as np
 
 from . import apply_plan, blender_images, remote
 from .jobs import Job, ProgressCallback
-from .pixels import linear_to_srgb, to_rgba
+from .pixels import photos_for_wire, to_rgba
 from .protocol import MaterialArgs
 from .protocol.exif import recorded_fov_degrees, recorded_orientation, upright
 from .specular import specular_inputs
@@ -48,10 +48,11 @@ def recorded_field_of_view(path: str, photo: np.ndarray) -> float | None:
 
 
 def photo_pixels(image: bpy.types.Image) -> np.ndarray:
-    """An image's RGB as the server expects photos: uint8 sRGB, or sRGB-encoded float32 for float images."""
+    """An image's RGB: uint8 in its own (sRGB) encoding, or linear float32 for float images, as
+    Blender holds them (`photos_for_wire` tells the server which)."""
     rgb = blender_images.read_rgba(image)[..., :3]
     if image.is_float:
-        return np.ascontiguousarray(linear_to_srgb(rgb))
+        return np.ascontiguousarray(rgb)
     return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
 
 
@@ -83,7 +84,9 @@ def material_name_for(path_or_name: str) -> str:
 def material_job(request: MaterialOrder, flash: np.ndarray, guide: np.ndarray | None,
                  settings: remote.ServerSettings) -> Job:
     """A job that estimates the maps and, on the main thread, builds the material."""
-    args = replace(request.args, guide_aligned=request.args.guide_aligned and guide is not None)
+    flash, guide, linear = photos_for_wire(flash, guide)
+    args = replace(request.args, guide_aligned=request.args.guide_aligned and guide is not None,
+                   linear_photo=request.args.linear_photo or linear)
 
     def work(progress: ProgressCallback, cancel_event: threading.Event) -> dict[str, np.ndarray]:
         return remote.estimate_material(settings, flash, guide, args, progress, cancel_event)

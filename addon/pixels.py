@@ -96,6 +96,19 @@ def srgb_to_linear(values: np.ndarray) -> np.ndarray:
     return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4).astype(np.float32)
 
 
+def photos_for_wire(flash: np.ndarray, guide: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """Flash and guide photos in one encoding, and whether it is linear light (the protocol's
+    `linear_photo`, which covers both): byte photos travel as they are (sRGB); once either photo
+    holds floats (an EXR, a render), both travel as linear float32, unclipped and unrounded."""
+    photos = [flash] if guide is None else [flash, guide]
+    if not any(np.issubdtype(photo.dtype, np.floating) for photo in photos):
+        return flash, guide, False
+    flash, *rest = [np.ascontiguousarray(photo, dtype=np.float32) if np.issubdtype(photo.dtype, np.floating)
+                    else srgb_to_linear(photo.astype(np.float32) / float(np.iinfo(photo.dtype).max))
+                    for photo in photos]
+    return flash, (rest[0] if rest else None), True
+
+
 def linear_to_srgb(values: np.ndarray) -> np.ndarray:
     """Linear [0, 1] -> sRGB-encoded (IEC 61966-2-1)."""
     values = np.clip(values, 0.0, 1.0)

@@ -89,6 +89,16 @@ def test_a_portrait_phone_photo_comes_out_upright(outcome: dict[str, Any]) -> No
     assert facts["recorded"] == pytest.approx(fov_from_35mm_focal_length(26, 32, 48), abs=1e-4)
 
 
+def test_a_float_photo_travels_as_linear_light(outcome: dict[str, Any]) -> None:
+    facts = scenario(outcome, "float_photo")
+    if "skipped" in facts:
+        pytest.skip(facts["skipped"])
+    # an EXR is linear light: sent as float32 with linear_photo, as the CLI sends it, not re-encoded
+    assert facts["dtype"] == "float32" and facts["linear_photo"] is True
+    assert facts["largest_error"] < 1e-3 and facts["brightest"] > 1.0  # EXR storage rounds a little
+    assert facts["created"]
+
+
 def test_a_heic_photo_is_refused_in_one_line_naming_the_way_out(outcome: dict[str, Any]) -> None:
     facts = scenario(outcome, "heic_photo")
     assert "HEIC" in facts["error"] and "JPEG" in facts["error"] and "texforge material" in facts["error"]

@@ -49,6 +49,24 @@ def test_srgb_transfer_round_trips() -> None:
     assert np.allclose(pixels.linear_to_srgb(pixels.srgb_to_linear(values)), values, atol=1e-5)
 
 
+def test_byte_photos_travel_as_they_are() -> None:
+    flash, guide = np.full((4, 4, 3), 200, np.uint8), np.full((4, 4, 3), 90, np.uint8)
+    sent_flash, sent_guide, linear = pixels.photos_for_wire(flash, guide)
+    assert sent_flash is flash and sent_guide is guide and not linear
+
+
+def test_a_float_photo_makes_the_pair_travel_as_linear_light() -> None:
+    # an EXR flash photo (linear, a hotspot above 1) next to an 8-bit guide: both go linear, the
+    # float values unclipped and unrounded, the bytes decoded from sRGB
+    flash = np.array([[[0.02, 0.5, 1.5]]], np.float32).repeat(4, 0).repeat(4, 1)
+    guide = np.full((4, 4, 3), 188, np.uint8)
+    sent_flash, sent_guide, linear = pixels.photos_for_wire(flash, guide)
+    assert linear and sent_flash.dtype == np.float32 and sent_guide.dtype == np.float32
+    assert np.array_equal(sent_flash, flash)
+    assert sent_guide[0, 0, 0] == pytest.approx(0.5029, abs=1e-3)  # sRGB 188/255 is linear 0.503
+    assert pixels.photos_for_wire(flash, None)[1:] == (None, True)
+
+
 def test_normal_map_detector() -> None:
     flat_normal = np.zeros((8, 8, 3), np.float32) + (0.5, 0.5, 1.0)
     assert pixels.looks_like_normal_map(flat_normal)

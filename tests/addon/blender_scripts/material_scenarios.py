@@ -146,6 +146,43 @@ def portrait_photo() -> dict[str, Any]:
             "recorded": created.get(addon.material.FIELD_OF_VIEW_PROPERTY)}
 
 
+def save_exr(path: str, rgb: np.ndarray) -> None:
+    """Save an (H, W, 3) linear float image as OpenEXR through Blender (opaque alpha)."""
+    height, width = rgb.shape[:2]
+    rgba = np.ones((height, width, 4), np.float32)
+    rgba[..., :3] = rgb
+    image = bpy.data.images.new("exr_writer", width, height, alpha=True, float_buffer=True)
+    image.pixels.foreach_set(np.flipud(rgba).reshape(-1))
+    image.filepath_raw, image.file_format = path, "OPEN_EXR"
+    image.save()
+    bpy.data.images.remove(image)
+
+
+def float_photo() -> dict[str, Any]:
+    """An EXR flash photo (linear light, a hotspot above 1): what the add-on sends, and the material."""
+    if not material_models()["names"]:
+        return {"skipped": "the server has no material model"}
+    path = os.path.join(ARGS["work_dir"], "render_flash.exr")
+    y, x = np.mgrid[0:48, 0:48] / 47.0 - 0.5
+    falloff = np.exp(-(x ** 2 + y ** 2) * 6.0)[..., None]
+    linear = np.round(np.array([0.3, 0.12, 0.05]) * (0.4 + 4.0 * falloff) * 64) / 64  # exact in half floats
+    save_exr(path, linear.astype(np.float32))
+    sent: dict[str, Any] = {}
+    original = addon.remote.estimate_material
+
+    def recording(settings: Any, flash: np.ndarray, guide: Any, args: Any, *rest: Any) -> Any:
+        sent.update(dtype=str(flash.dtype), linear_photo=args.linear_photo,
+                    largest_error=float(np.abs(flash - linear).max()), brightest=float(flash.max()))
+        return original(settings, flash, guide, args, *rest)
+
+    addon.remote.estimate_material = recording
+    try:
+        bpy.ops.texforge.material_from_photos(flash_path=path, size=48, field_of_view=25.0, synchronous=True)
+    finally:
+        addon.remote.estimate_material = original
+    return {**sent, "created": "render_flash" in bpy.data.materials}
+
+
 def heic_photo() -> dict[str, Any]:
     flash = os.path.join(ARGS["work_dir"], "IMG_0001.HEIC")
     with open(flash, "wb") as stream:
@@ -212,6 +249,6 @@ def missing_photo() -> dict[str, Any]:
 
 harness.run_scenarios({"maps_to_material": maps_to_material, "from_photo": from_photo,
                        "from_exif_photo": from_exif_photo, "portrait_photo": portrait_photo,
-                       "heic_photo": heic_photo,
+                       "heic_photo": heic_photo, "float_photo": float_photo,
                        "from_image": from_image, "guide_aligned": guide_aligned,
                        "server_down": server_down, "missing_photo": missing_photo}, ARGS["result_path"])
