@@ -65,14 +65,15 @@ def material_models() -> dict[str, Any]:
     return {"names": [model["name"] for model in addon.runtime.CONNECTION.models if model["kind"] == "material"]}
 
 
-def save_png(path: str, rgb: np.ndarray) -> None:
-    """Save an (H, W, 3) float image as PNG through Blender (opaque alpha)."""
+def save_image(path: str, rgb: np.ndarray, file_format: str = "PNG") -> None:
+    """Save an (H, W, 3) float image, row 0 at the top, through Blender (opaque alpha); an
+    `OPEN_EXR` file keeps linear floats, a PNG 8-bit values."""
     height, width = rgb.shape[:2]
     rgba = np.ones((height, width, 4), np.float32)
     rgba[..., :3] = rgb
-    image = bpy.data.images.new("png_writer", width, height, alpha=True)
-    image.pixels.foreach_set(rgba.reshape(-1))
-    image.filepath_raw, image.file_format = path, "PNG"
+    image = bpy.data.images.new("test_writer", width, height, alpha=True, float_buffer=file_format == "OPEN_EXR")
+    image.pixels.foreach_set(np.flipud(rgba).reshape(-1))  # Blender's rows run bottom to top
+    image.filepath_raw, image.file_format = path, file_format
     image.save()
     bpy.data.images.remove(image)
 
@@ -81,7 +82,7 @@ def write_flash_photo(path: str, size: int = 64) -> None:
     """A synthetic flash photo: a brown surface with a bright centre, saved as PNG through Blender."""
     y, x = np.mgrid[0:size, 0:size] / (size - 1) - 0.5
     falloff = np.exp(-(x ** 2 + y ** 2) * 6.0)[..., None]
-    save_png(path, np.clip(np.array([0.45, 0.3, 0.2]) * (0.4 + 0.8 * falloff), 0, 1))
+    save_image(path, np.clip(np.array([0.45, 0.3, 0.2]) * (0.4 + 0.8 * falloff), 0, 1))
 
 
 def from_photo() -> dict[str, Any]:
@@ -136,7 +137,7 @@ def portrait_photo() -> dict[str, Any]:
     flash = os.path.join(ARGS["work_dir"], "portrait_flash.png")
     stored = np.full((32, 48, 3), 0.7)
     stored[:, :24] = 0.15
-    save_png(flash, stored)
+    save_image(flash, stored)
     add_exif_focal_length(flash, 26, orientation=6)
     bpy.ops.texforge.material_from_photos(flash_path=flash, size=0, synchronous=True)
     created = bpy.data.materials["portrait_flash"]
@@ -144,18 +145,6 @@ def portrait_photo() -> dict[str, Any]:
     rows = addon.blender_images.read_rgba(albedo)[..., :3].mean(axis=(1, 2))
     return {"size": list(albedo.size), "top_mean": float(rows[:24].mean()), "bottom_mean": float(rows[24:].mean()),
             "recorded": created.get(addon.material.FIELD_OF_VIEW_PROPERTY)}
-
-
-def save_exr(path: str, rgb: np.ndarray) -> None:
-    """Save an (H, W, 3) linear float image as OpenEXR through Blender (opaque alpha)."""
-    height, width = rgb.shape[:2]
-    rgba = np.ones((height, width, 4), np.float32)
-    rgba[..., :3] = rgb
-    image = bpy.data.images.new("exr_writer", width, height, alpha=True, float_buffer=True)
-    image.pixels.foreach_set(np.flipud(rgba).reshape(-1))
-    image.filepath_raw, image.file_format = path, "OPEN_EXR"
-    image.save()
-    bpy.data.images.remove(image)
 
 
 def float_photo() -> dict[str, Any]:
@@ -166,7 +155,7 @@ def float_photo() -> dict[str, Any]:
     y, x = np.mgrid[0:48, 0:48] / 47.0 - 0.5
     falloff = np.exp(-(x ** 2 + y ** 2) * 6.0)[..., None]
     linear = np.round(np.array([0.3, 0.12, 0.05]) * (0.4 + 4.0 * falloff) * 64) / 64  # exact in half floats
-    save_exr(path, linear.astype(np.float32))
+    save_image(path, linear.astype(np.float32), "OPEN_EXR")
     sent: dict[str, Any] = {}
     original = addon.remote.estimate_material
 
@@ -195,7 +184,7 @@ def heic_photo() -> dict[str, Any]:
 def write_stripes_photo(path: str, size: int = 64) -> None:
     """Diagonal stripes: a photo of some other surface than write_flash_photo's."""
     y, x = np.mgrid[0:size, 0:size]
-    save_png(path, np.repeat((0.5 + 0.45 * np.sign(np.sin((x + y) / 2.0)))[..., None], 3, axis=2))
+    save_image(path, np.repeat((0.5 + 0.45 * np.sign(np.sin((x + y) / 2.0)))[..., None], 3, axis=2))
 
 
 def guide_aligned() -> dict[str, Any]:
