@@ -100,13 +100,20 @@ def photos_for_wire(flash: np.ndarray, guide: np.ndarray | None) -> tuple[np.nda
     """Flash and guide photos in one encoding, and whether it is linear light (the protocol's
     `linear_photo`, which covers both): byte photos travel as they are (sRGB); once either photo
     holds floats (an EXR, a render), both travel as linear float32, unclipped and unrounded."""
-    photos = [flash] if guide is None else [flash, guide]
-    if not any(np.issubdtype(photo.dtype, np.floating) for photo in photos):
+    if not any(_is_float(photo) for photo in (flash, guide) if photo is not None):
         return flash, guide, False
-    flash, *rest = [np.ascontiguousarray(photo, dtype=np.float32) if np.issubdtype(photo.dtype, np.floating)
-                    else srgb_to_linear(photo.astype(np.float32) / float(np.iinfo(photo.dtype).max))
-                    for photo in photos]
-    return flash, (rest[0] if rest else None), True
+    return _linear_light(flash), (None if guide is None else _linear_light(guide)), True
+
+
+def _is_float(photo: np.ndarray) -> bool:
+    return bool(np.issubdtype(photo.dtype, np.floating))
+
+
+def _linear_light(photo: np.ndarray) -> np.ndarray:
+    """A float photo as it is (linear), a byte photo decoded from sRGB; float32 either way."""
+    if _is_float(photo):
+        return np.ascontiguousarray(photo, dtype=np.float32)
+    return srgb_to_linear(photo.astype(np.float32) / float(np.iinfo(photo.dtype).max))
 
 
 def linear_to_srgb(values: np.ndarray) -> np.ndarray:
