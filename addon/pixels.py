@@ -66,11 +66,14 @@ def decode_from_wire(array: np.ndarray) -> np.ndarray:
     """A wire image (H x W x C, any wire dtype) -> straight RGBA float32, opaque when C < 4."""
     if array.ndim == 2:
         array = array[..., None]
+    return to_rgba(to_unit_float(array))
+
+
+def to_unit_float(array: np.ndarray) -> np.ndarray:
+    """Pixels as float32: integers scaled by their type's maximum to [0, 1], floats as they are."""
     if np.issubdtype(array.dtype, np.integer):
-        values = array.astype(np.float32) / float(np.iinfo(array.dtype).max)
-    else:
-        values = array.astype(np.float32)
-    return to_rgba(values)
+        return array.astype(np.float32) / float(np.iinfo(array.dtype).max)
+    return array.astype(np.float32)
 
 
 def to_rgba(values: np.ndarray) -> np.ndarray:
@@ -113,7 +116,7 @@ def _linear_light(photo: np.ndarray) -> np.ndarray:
     """A float photo as it is (linear), a byte photo decoded from sRGB; float32 either way."""
     if _is_float(photo):
         return np.ascontiguousarray(photo, dtype=np.float32)
-    return srgb_to_linear(photo.astype(np.float32) / float(np.iinfo(photo.dtype).max))
+    return srgb_to_linear(to_unit_float(photo))
 
 
 def linear_to_srgb(values: np.ndarray) -> np.ndarray:
