@@ -35,6 +35,7 @@ from .imageio import (
 )
 from .material_files import FILE_FORMATS, NORMAL_CONVENTIONS, write_material
 from .multiply_files import output_suffix, seamless_map_path, write_variations
+from .sr.lineage import stale_partners
 from .upscale_files import (
     ASPECT_TOLERANCE,
     NETWORK_SCALES,
@@ -197,6 +198,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         scales = ",".join(f"x{s}" for s in model.get("scales", [])) or "-"
         mark = "*" if model["name"] in defaults else " "
         print(f"{mark} {model['name']:<16} {model['kind']:<9} {scales:<12} {model.get('description', '')}")
+        for line in stale_partners(model["name"], model.get("card", {})):
+            print(f"    note: {line}")
     return 0
 
 

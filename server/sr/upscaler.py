@@ -21,6 +21,7 @@ from ..contract import JobContext, ModelDescriptor, UpscaleRequest
 from . import int8
 from .archs.fast import FastSRNet
 from .interpolate import interpolate_state_dicts
+from .lineage import partner_lineage, stale_partner_message
 from .pipeline import UpscaleCore, upscale_request
 from .weights import LoadedNetwork, load_network
 
@@ -37,6 +38,20 @@ Variant = tuple[bool, int]
 
 PLAIN: Variant = (False, 0)
 """The network's own weights: no JPEG partner, detail 0."""
+
+
+def _card_with_partners(name: str, loaded: LoadedNetwork,
+                        partners: dict[str, LoadedNetwork | None]) -> dict[str, object]:
+    """The model's card summary plus, under `partners`, the stage each partner was grown from."""
+    lineages = {kind: partner_lineage(loaded.card, partner.card)
+                for kind, partner in partners.items() if partner is not None}
+    known = {kind: lineage for kind, lineage in lineages.items() if lineage is not None}
+    for kind, lineage in known.items():
+        if not lineage.current:
+            logger.info(stale_partner_message(name, kind, lineage))
+    if not known:
+        return loaded.card
+    return {**loaded.card, "partners": {kind: lineage.to_card() for kind, lineage in known.items()}}
 
 
 class NeuralUpscaler:
@@ -75,7 +90,8 @@ class NeuralUpscaler:
             name=name, kind="upscale", architecture=loaded.family.name, scales=(loaded.scale,),
             supports_half=loaded.family.supports_half, tiling=True, detail=sharp is not None,
             jpeg_robust=jpeg is not None,
-            description=description or f"{loaded.family.name} x{loaded.scale}", card=loaded.card,
+            description=description or f"{loaded.family.name} x{loaded.scale}",
+            card=_card_with_partners(name, loaded, {"sharp": sharp, "jpeg": jpeg}),
         )
 
     @classmethod

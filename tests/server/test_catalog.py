@@ -11,13 +11,14 @@ from texforge.server.weight_files import is_offered, sharp_partner_path
 from .sr.conftest import tiny_fastsr
 
 
-def write_tiny_upscaler(path: Path, scale: int, seed: int = 0) -> None:
-    """A random FastSR weights file at `path`."""
+def write_tiny_upscaler(path: Path, scale: int, seed: int = 0, stages: list[dict[str, object]] | None = None) -> None:
+    """A random FastSR weights file at `path` (its card lists `stages` when given)."""
     import torch
 
     torch.manual_seed(seed)
     loaded = tiny_fastsr(scale)
-    save_network(path, loaded.network, loaded.family, scale, loaded.hparams, {"seed": seed})
+    card: dict[str, object] = {"seed": seed} if stages is None else {"seed": seed, "stages": stages}
+    save_network(path, loaded.network, loaded.family, scale, loaded.hparams, card)
 
 
 def test_build_registry_pairs_the_sharp_partner_named_by_the_rule(tmp_path: Path) -> None:
