@@ -2,6 +2,8 @@
 
     python bench/sr_quality.py --data /path/to/val/urban100 --scale 4 --model fast-x4 [--jpeg 75]
 
+Several `--data` folders are pooled: the means are per image over all of them (`--data val/*`).
+
 Convention: HR cropped to a multiple of the scale, LR by antialiased bicubic downscale (PIL),
 PSNR/SSIM on BT.601 Y with `scale` pixels shaved per border. The bicubic column is PIL's
 bicubic enlargement (MATLAB-like, the usual reference). With `--jpeg Q` the LR image is saved as
@@ -40,7 +42,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, float]:
     rows = []
     started = time.perf_counter()
     print(f"{'image':<28} {'psnr_y':>8} {'ssim_y':>7} {'bic_psnr':>8} {'bic_ssim':>8} {'blocks':>7} {'bic_blk':>7}")
-    for path in list_images([args.data]):
+    for path in list_images(args.data):
         hr = crop_to_multiple(load_rgb(path), args.scale)
         lr = bicubic_downscale(hr, args.scale)
         if args.jpeg:
@@ -63,7 +65,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="folder of HR images")
+    parser.add_argument("--data", required=True, nargs="+", help="folders of HR images (pooled: per-image means over all)")
     parser.add_argument("--scale", type=int, choices=(2, 3, 4), required=True)
     parser.add_argument("--model", default="bicubic", help="bicubic, a shipped model name, or a weights file")
     parser.add_argument("--device", default="cpu")
