@@ -59,8 +59,15 @@ def stale_partners(model: str, card: Mapping[str, Any]) -> list[str]:
     partners = card.get("partners")
     if not isinstance(partners, Mapping):
         return []
-    lineages = {kind: PartnerLineage.from_card(entry) for kind, entry in partners.items()}
-    return [stale_partner_message(model, kind, lineage) for kind, lineage in lineages.items() if not lineage.current]
+    lines = []
+    for kind, entry in partners.items():
+        try:
+            lineage = PartnerLineage.from_card(entry)
+        except (KeyError, TypeError, ValueError):
+            continue  # another server's card summary: what cannot be read is not worth failing a listing for
+        if not lineage.current:
+            lines.append(stale_partner_message(model, str(kind), lineage))
+    return lines
 
 
 def stale_partner_message(model: str, kind: str, lineage: PartnerLineage) -> str:

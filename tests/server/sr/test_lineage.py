@@ -47,6 +47,12 @@ def test_a_card_summary_names_each_stale_partner_once() -> None:
     assert stale_partners("fast-x4", {"seed": 1}) == []
 
 
+def test_an_unreadable_partners_entry_is_skipped_not_a_traceback() -> None:
+    card = {"partners": {"sharp": "stage two", "jpeg": {"grown_from_stage": 1}, "odd": {"grown_from_stage": "x", "model_stages": 2}}}
+    assert stale_partners("fast-x4", card) == []
+    assert stale_partners("fast-x4", {"partners": ["sharp"]}) == []
+
+
 def test_the_upscaler_card_carries_its_partners_lineage_and_logs_a_stale_one(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     write_tiny_upscaler(model_path("fast-x4", tmp_path), 4, seed=1, stages=[FIRST, SECOND, THIRD])
