@@ -43,9 +43,8 @@ PLAIN: Variant = (False, 0)
 def _card_with_partners(name: str, loaded: LoadedNetwork,
                         partners: dict[str, LoadedNetwork | None]) -> dict[str, object]:
     """The model's card summary plus, under `partners`, the stage each partner was grown from."""
-    lineages = {kind: partner_lineage(loaded.card, partner.card)
-                for kind, partner in partners.items() if partner is not None}
-    known = {kind: lineage for kind, lineage in lineages.items() if lineage is not None}
+    known = {kind: lineage for kind, partner in partners.items()
+             if partner is not None and (lineage := partner_lineage(loaded.card, partner.card)) is not None}
     for kind, lineage in known.items():
         if not lineage.current:
             logger.info(stale_partner_message(name, kind, lineage))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import pytest
-from safetensors import safe_open
 
 from texforge.server.sr.lineage import PartnerLineage, partner_lineage, stale_partners
 from texforge.server.sr.upscaler import NeuralUpscaler
+from texforge.server.sr.weights import load_network
 from texforge.server.weight_files import WEIGHTS_DIR, jpeg_partner_path, model_path, sharp_partner_path
 
 from ..test_catalog import write_tiny_upscaler
@@ -70,8 +69,7 @@ def test_the_upscaler_card_carries_its_partners_lineage_and_logs_a_stale_one(
 
 
 def _shipped_card(name: str) -> dict[str, object]:
-    with safe_open(str(model_path(name, WEIGHTS_DIR)), framework="pt", device="cpu") as handle:
-        return json.loads((handle.metadata() or {})["texforge.card"])
+    return load_network(model_path(name, WEIGHTS_DIR)).card
 
 
 @pytest.mark.parametrize("model", ["fast-x2", "fast-x4"])
