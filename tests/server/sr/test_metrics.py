@@ -5,7 +5,16 @@ import math
 import numpy as np
 import pytest
 
-from texforge.server.sr.metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, rgb_to_y, ssim_y
+from texforge.server.sr.metrics import (
+    bicubic_downscale,
+    bicubic_upscale,
+    brick_wall,
+    crop_to_multiple,
+    psnr_rgb,
+    psnr_y,
+    rgb_to_y,
+    ssim_y,
+)
 
 
 def test_identical_images_score_perfectly(rng: np.random.Generator) -> None:
@@ -20,6 +29,22 @@ def test_psnr_of_a_known_error() -> None:
     output[..., 1] += 10  # Y changes by 10 * 128.553 / 255
     expected = 10 * np.log10(255**2 / (10 * 128.553 / 255) ** 2)
     assert psnr_y(output, target, 2) == pytest.approx(expected)
+
+
+def test_rgb_psnr_counts_every_channel_and_only_the_shaved_interior() -> None:
+    target = np.full((20, 20, 3), 100, np.uint8)
+    output = target.copy()
+    output[..., 0] += 12  # one channel of three off by 12: mse 48
+    output[:2] = 0  # inside the shaved border: ignored
+    assert psnr_rgb(output, target, 2) == pytest.approx(10 * np.log10(255**2 / 48))
+    assert math.isinf(psnr_rgb(target, target, 2))
+
+
+def test_brick_wall_has_mortar_lines_of_the_asked_width() -> None:
+    wall = brick_wall(size=96, brick_height=24, mortar=3)
+    mortar_rows = np.flatnonzero((wall == wall.max(axis=(0, 1))).all(axis=(1, 2)))
+    assert set(mortar_rows) == {course * 24 + line for course in range(4) for line in range(3)}
+    assert wall.shape == (96, 96, 3) and wall.dtype == np.uint8
 
 
 def test_y_range_is_bt601_studio_swing() -> None:
