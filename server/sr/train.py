@@ -36,6 +36,7 @@ from .discriminator import Discriminator
 from .losses import hfen, pixel_loss, relativistic_discriminator_loss, relativistic_generator_loss
 from .metrics import bicubic_downscale, bicubic_upscale, block_edge_strength, crop_to_multiple, psnr_y, ssim_y
 from .reparam import REP_FORMS, RepForm, merged, reparameterise
+from .synthetic import POOL_SIDE, synthetic_pool
 from .weights import load_network, save_network
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale-aug", type=float, nargs="+", default=[], metavar="F",
                         help="also train on every image reduced by each factor F in (0, 1), e.g. 0.8 0.6 "
                              "(scale augmentation)")
+    parser.add_argument("--synthetic-share", type=float, default=0.0, metavar="P",
+                        help="add generated flat-toned texture images (tiles, bricks, stripes, painted shapes) "
+                             "making up about this share P in [0, 1) of the training area")
     parser.add_argument("--val-jpeg", type=int, default=0, metavar="Q",
                         help="validate on LR images saved as JPEG quality Q (0: clean bicubic LR)")
     parser.add_argument("--gan", action="store_true",
@@ -96,6 +100,8 @@ class SRTrainConfig:
     """Training form of the 3x3 convolutions (``reparam.py``); the written network is always plain."""
     scale_aug: tuple[float, ...] = ()
     """Reduction factors of the extra copies of every training image."""
+    synthetic_share: float = 0.0
+    """Share of the training area made of generated flat-toned texture images (``synthetic.py``)."""
 
     def __post_init__(self) -> None:
         if self.gan and self.run.init is None:
@@ -104,6 +110,8 @@ class SRTrainConfig:
             raise ValueError(f"--val-jpeg must be a JPEG quality 1..100 (0: off), got {self.val_jpeg}")
         if not all(0 < factor < 1 for factor in self.scale_aug):
             raise ValueError(f"--scale-aug factors must lie in (0, 1), got {' '.join(map(str, self.scale_aug))}")
+        if not 0 <= self.synthetic_share < 1:
+            raise ValueError(f"--synthetic-share must lie in [0, 1), got {self.synthetic_share}")
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace) -> SRTrainConfig:
@@ -114,7 +122,7 @@ class SRTrainConfig:
             raise ValueError(f"--hparams must be a JSON object, got {args.hparams!r}")
         return cls(RunConfig.from_namespace(args), tuple(args.data), args.val, args.scale, family,
                    family.hparams_from_dict(hparams), args.loss, args.hfen, args.hfen_norm, args.degrade,
-                   args.gan, args.gan_weight, args.val_jpeg, args.rep, tuple(args.scale_aug))
+                   args.gan, args.gan_weight, args.val_jpeg, args.rep, tuple(args.scale_aug), args.synthetic_share)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,7 +133,11 @@ def run(args: argparse.Namespace) -> int:
     state = _initial_state(config, rng)
     carried = start(config.run, state, partial(_read_weights, config.rep), _adopt_matching)
     images = with_reductions(load_images(config.data), config.scale_aug)
-    sampler = CropSampler(images, config.scale, config.run.crop, config.degrade, rng)
+    generated = synthetic_pool(config.synthetic_share, images, config.run.seed)
+    if generated:
+        logger.info("added %d generated %d px texture images (share %.2f)", len(generated), POOL_SIDE,
+                    config.synthetic_share)
+    sampler = CropSampler([*images, *generated], config.scale, config.run.crop, config.degrade, rng)
     val_images = _load_validation(config.val, config.scale) if config.val else []
     if val_images:
         logger.info("validation bicubic: %s", _format_scores(_bicubic_scores(config, val_images)))
@@ -265,6 +277,7 @@ def _publish(config: SRTrainConfig, state: TrainingState, val_images: list[np.nd
         "loss": config.loss + (f"+{config.hfen}*hfen" if config.hfen else "") + ("+ragan" if config.gan else ""),
         "degrade": config.degrade,
         "scale_augmentation": list(config.scale_aug),
+        "synthetic_share": config.synthetic_share,
         "variant": "sharp" if config.gan else "psnr",
         "reparameterised": config.rep,
         "validation": _validate(config, network, state.step, val_images),
