@@ -14,12 +14,11 @@ bicubic's. Ends with one `RESULT` line.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
 import numpy as np
-import torch
+from _runtime import parse_with_runtime
 
 from texforge.server.contract import JobContext, UpscaleRequest
 from texforge.server.sr.data import list_images, load_rgb
@@ -46,12 +45,7 @@ def main() -> int:
     parser.add_argument("--model", default="fast-x4", help="shipped model name (its PSNR weights)")
     parser.add_argument("--sharp", type=Path, default=None, help="sharp partner weights (default: the shipped one)")
     parser.add_argument("--steps", nargs="+", type=float, default=[0.0, 0.25, 0.5, 0.75, 1.0])
-    parser.add_argument("--precision", default="bf16")
-    parser.add_argument("--threads", type=int, default=0)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    args = parse_with_runtime(parser, precision="bf16")
     model = NeuralUpscaler.from_file(model_path(args.model), args.model, precision=args.precision,
                                      sharp_path=args.sharp or sharp_partner_path(args.model))
     scale = model.loaded.scale

@@ -16,12 +16,11 @@ bicubic's (below 1: the model removes the grid instead of sharpening it). Ends w
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import time
 
 import numpy as np
-import torch
+from _runtime import parse_with_runtime
 
 from texforge.server.contract import JobContext, UpscaleRequest
 from texforge.server.sr.data import list_images, load_rgb
@@ -70,12 +69,7 @@ def main() -> int:
     parser.add_argument("--model", default="bicubic", help="bicubic, a shipped model name, or a weights file")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--jpeg", type=int, default=0, metavar="Q", help="save the LR image as JPEG quality Q first")
-    parser.add_argument("--precision", default="fp32", help="fp32, bf16 or int8 (what the server runs at, see hello)")
-    parser.add_argument("--threads", type=int, default=0)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    args = parse_with_runtime(parser)
     result = evaluate(args)
     fields = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items())
     print(f"RESULT model={args.model} scale={args.scale} {fields}")

@@ -16,13 +16,12 @@ its worst case.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
+from _runtime import parse_with_runtime
 
 from texforge.server.contract import JobContext, UpscaleModel, UpscaleRequest
 from texforge.server.sr.metrics import (
@@ -75,12 +74,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, choices=(2, 4), required=True)
     parser.add_argument("--model", nargs="+", required=True, help="shipped model names or weights files, side by side")
-    parser.add_argument("--precision", default="fp32", help="fp32, bf16 or int8 (what the server runs at, see hello)")
-    parser.add_argument("--threads", type=int, default=0)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    args = parse_with_runtime(parser)
     cases = synthetic_cases(args.scale)
     labels = [label(name) for name in args.model]
     try:
