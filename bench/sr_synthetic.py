@@ -31,7 +31,7 @@ from texforge.server.sr.metrics import (
     flat_colour_card,
     psnr_rgb,
 )
-from texforge.server.weight_files import load_upscaler
+from texforge.server.weight_files import load_upscaler, model_name
 
 SHAVE = 8
 
@@ -61,13 +61,9 @@ def synthetic_cases(scale: int) -> list[Case]:
             *(card_case(scale, size) for size in (48, 64, 96))]
 
 
-def gain_db(model: UpscaleModel, case: Case, scale: int) -> float:
+def model_psnr(model: UpscaleModel, case: Case, scale: int) -> float:
     output = model.upscale(UpscaleRequest.of(case.low, scale=scale), JobContext())
-    return psnr_rgb(output, case.high, SHAVE) - psnr_rgb(bicubic_upscale(case.low, scale), case.high, SHAVE)
-
-
-def label(name_or_path: str) -> str:
-    return Path(name_or_path).stem if name_or_path.endswith(".safetensors") else name_or_path
+    return psnr_rgb(output, case.high, SHAVE)
 
 
 def main() -> int:
@@ -76,12 +72,13 @@ def main() -> int:
     parser.add_argument("--model", nargs="+", required=True, help="shipped model names or weights files, side by side")
     args = parse_with_runtime(parser)
     cases = synthetic_cases(args.scale)
-    labels = [label(name) for name in args.model]
+    labels = [model_name(Path(name)) for name in args.model]
     try:
         models = [load_upscaler(name, precision=args.precision) for name in args.model]
     except (OSError, ValueError) as error:
         parser.error(str(error))
-    gains = np.array([[gain_db(model, case, args.scale) for case in cases] for model in models])
+    bicubic = np.array([psnr_rgb(bicubic_upscale(case.low, args.scale), case.high, SHAVE) for case in cases])
+    gains = np.array([[model_psnr(model, case, args.scale) for case in cases] for model in models]) - bicubic
     width = max(len(text) for text in labels) + 2
     print(f"gain over bicubic, dB (x{args.scale}, {args.precision})")
     print(f"{'case':<18}" + "".join(f"{text:>{width}}" for text in labels))

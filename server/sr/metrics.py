@@ -46,13 +46,17 @@ def _shave(image: np.ndarray, border: int) -> np.ndarray:
     return image[border:-border, border:-border] if border > 0 else image
 
 
-def psnr_y(output: np.ndarray, target: np.ndarray, shave: int) -> float:
-    """PSNR in dB on the Y channel of two same-size uint8 RGB images."""
+def _psnr(output: np.ndarray, target: np.ndarray, shave: int) -> float:
+    """PSNR in dB (8-bit range) of two same-shape float arrays, `shave` pixels off each border."""
     if output.shape != target.shape:
         raise ValueError(f"shape mismatch: {output.shape} vs {target.shape}")
-    error = _shave(rgb_to_y(output) - rgb_to_y(target), shave)
-    mse = float(np.mean(error**2))
+    mse = float(np.mean(_shave(output - target, shave) ** 2))
     return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
+
+
+def psnr_y(output: np.ndarray, target: np.ndarray, shave: int) -> float:
+    """PSNR in dB on the Y channel of two same-size uint8 RGB images."""
+    return _psnr(rgb_to_y(output), rgb_to_y(target), shave)
 
 
 def block_edge_strength(image: np.ndarray, period: int) -> float:
@@ -119,11 +123,7 @@ def brick_wall(size: int = 192, brick_height: int = 24, mortar: int = 3, seed: i
 
 def psnr_rgb(output: np.ndarray, target: np.ndarray, shave: int) -> float:
     """PSNR in dB over all channels of two same-size uint8 images, `shave` pixels off each border."""
-    if output.shape != target.shape:
-        raise ValueError(f"shape mismatch: {output.shape} vs {target.shape}")
-    error = _shave(output.astype(np.float64) - target.astype(np.float64), shave)
-    mse = float(np.mean(error**2))
-    return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
+    return _psnr(output.astype(np.float64), target.astype(np.float64), shave)
 
 
 def flat_colour_card(size: int = 64, scale: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

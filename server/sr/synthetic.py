@@ -112,8 +112,8 @@ def synthetic_texture(side: int, rng: np.random.Generator) -> np.ndarray:
     pixel_aligned = axis_aligned and rng.random() < 0.5
     factor = 1 if pixel_aligned else SUPERSAMPLE
     grid = np.mgrid[0:side * factor, 0:side * factor].astype(np.float32)
-    coordinates: Coordinates = (grid[0] if pixel_aligned else (grid[0] + 0.5) / factor,
-                                grid[1] if pixel_aligned else (grid[1] + 0.5) / factor)
+    centres = (grid + (0.0 if pixel_aligned else 0.5)) / factor  # pixel-aligned: integer coordinates, hard edges
+    coordinates: Coordinates = (centres[0], centres[1])
     if not axis_aligned:
         coordinates = _rotated(coordinates, rng.uniform(0, np.pi))
     image = pattern(coordinates, rng)
